@@ -1,0 +1,137 @@
+"""Who is asking: the user's council and age, from channel metadata, their words or a form."""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker, ValidationAction
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import (
+    INTERRUPTING_INTENTS,
+    council_label,
+    knowledge_base,
+    latest_intent,
+    latest_metadata,
+    latest_text,
+    parse_age,
+    plausible_age,
+)
+from actions.offer import question_needs_age
+from knowledge.content import NATIONAL
+
+_NOT_SURE = re.compile(r"\b(not sure|dunno|don'?t know|dont no|no idea|unsure|idk)\b")
+_METADATA_ID = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
+
+
+def council_from_metadata(tracker: Tracker) -> Dict[str, Any]:
+    """Slots to set from `metadata.council`: the council, or a note that it is unknown."""
+    raw = latest_metadata(tracker).get("council")
+    if raw is None:
+        return {}
+    value = str(raw).strip().lower()
+    if _METADATA_ID.match(value) and value != NATIONAL and knowledge_base().council(value):
+        return {"council": value, "bad_council": None}
+    return {"bad_council": value[:40] or "(empty)"}
+
+
+def council_from_text(tracker: Tracker, answer_expected: bool) -> Optional[str]:
+    """A council the user named (entity from the spaCy entity ruler, or an alias in the text)."""
+    kb = knowledge_base()
+    for entity in (tracker.latest_message or {}).get("entities", []):
+        if entity.get("entity") == "council":
+            council_id = kb.resolve_council(str(entity.get("value")))
+            if council_id:
+                return council_id
+    text = latest_text(tracker)
+    council_id = kb.resolve_council(text)
+    if council_id:
+        return council_id
+    if answer_expected and _NOT_SURE.search(text.lower()):
+        return NATIONAL
+    return None
+
+
+class ValidatePredefinedSlots(ValidationAction):
+    """Runs every turn (action_validate_slot_mappings): fills council and age when given."""
+
+    def extract_council(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if latest_intent(tracker) in INTERRUPTING_INTENTS:
+            return {}
+        from_metadata = council_from_metadata(tracker)
+        bad = from_metadata.get("bad_council")
+        if bad and bad != tracker.get_slot("bad_council"):
+            dispatcher.utter_message(response="utter_council_not_known")
+        if from_metadata.get("council"):
+            return from_metadata
+        found = council_from_text(tracker, answer_expected=tracker.get_slot("requested_slot") == "council")
+        return {**from_metadata, "council": found} if found else from_metadata
+
+    def extract_age(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if latest_intent(tracker) in INTERRUPTING_INTENTS:
+            return {}
+        expected = tracker.get_slot("requested_slot") == "age" or latest_intent(tracker) == "inform_age"
+        age = parse_age(latest_text(tracker), answer_expected=expected)
+        return {"age": float(age)} if plausible_age(age) else {}
+
+
+class ValidateOfferContextForm(FormValidationAction):
+    """Asks for the council always, and the age only for questions whose answer turns on it."""
+
+    def name(self) -> Text:
+        return "validate_offer_context_form"
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        if not tracker.get_slot("council"):
+            return ["council"]
+        return ["council", "age"] if question_needs_age(tracker) else ["council"]
+
+    def validate_council(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if value and knowledge_base().council(value):
+            return {"council": value}
+        dispatcher.utter_message(response="utter_council_not_known")
+        return {"council": None}
+
+    def validate_age(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if plausible_age(value):
+            return {"age": value}
+        dispatcher.utter_message(response="utter_age_not_understood")
+        return {"age": None}
+
+
+class ActionSessionStart(Action):
+    """Starts each conversation with the short privacy notice, keeping context slots."""
+
+    def name(self) -> Text:
+        return "action_session_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        events: List[EventType] = [SessionStarted()]
+        for slot in ("council", "age", "topic"):
+            value = tracker.get_slot(slot)
+            if value is not None:
+                events.append(SlotSet(slot, value))
+        dispatcher.utter_message(response="utter_privacy_notice")
+        events.append(ActionExecuted("action_listen"))
+        return events
+
+
+class ActionConfirmContext(Action):
+    """When a user says their council or age outside a question: confirm and invite one."""
+
+    def name(self) -> Text:
+        return "action_confirm_context"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        council, age = tracker.get_slot("council"), tracker.get_slot("age")
+        if council:
+            where = council_label(council)
+            about = f" for {where}" + (f" at age {int(age)}" if age else "")
+            dispatcher.utter_message(text=f"Thanks. I'll answer{about}. What would you like to know?")
+        else:
+            dispatcher.utter_message(response="utter_ask_council")
+        return []

@@ -1,0 +1,194 @@
+"""Answering offer questions from the knowledge base for the user's council and age."""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Sequence, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import buttons, council_label, engine, knowledge_base, last_question
+from knowledge.content import NATIONAL, Entitlement
+from knowledge.hours import describe_hours
+from services.unanswered import record_unanswered
+
+PAGE_SIZE = 3
+
+# Which offer section each question intent belongs to, and the words that pick out its
+# sub-topic inside that section (e.g. council tax within money). The topic slot itself is
+# set by the domain's from_intent mappings; this table must agree with them (tested).
+QUESTION_INTENTS: Dict[str, tuple] = {
+    "ask_eligibility": ("eligibility", ()),
+    "ask_support_after_21": ("eligibility", ("21", "25", "come back", "personal adviser")),
+    "ask_personal_adviser": ("personal_adviser", ("personal adviser", "pa")),
+    "ask_pathway_plan": ("personal_adviser", ("pathway plan", "plan", "needs assessment")),
+    "ask_council_tax": ("money", ("council tax",)),
+    "ask_setting_up_home_grant": ("money", ("setting up home", "grant", "furniture", "leaving care grant")),
+    "ask_allowance": ("money", ("allowance", "birthday", "festival", "weekly")),
+    "ask_benefits": ("money", ("benefits", "universal credit", "jobcentre")),
+    "ask_budgeting": ("money", ("budgeting", "debt", "bank account")),
+    "ask_id_documents": ("money", ("passport", "driving licence", "id")),
+    "ask_staying_put": ("housing", ("staying put", "foster carers")),
+    "ask_housing": ("housing", ("housing", "accommodation", "somewhere to live")),
+    "ask_rent_bills": ("housing", ("rent", "bills", "tenancy")),
+    "ask_gp_dentist": ("health", ("gp", "dentist", "doctor")),
+    "ask_mental_health": ("health", ("mental health", "counselling", "kooth")),
+    "ask_health_services": ("health", ("sexual health", "substance", "drugs", "health passport")),
+    "ask_university": ("education", ("university", "bursary", "higher education")),
+    "ask_college": ("education", ("college", "further education", "school", "books")),
+    "ask_apprenticeship": ("work", ("apprenticeship", "apprenticeships")),
+    "ask_job_support": ("work", ("job", "cv", "interview", "work experience")),
+    "ask_family_contact": ("relationships", ("family", "contact", "travel")),
+    "ask_relationships_support": ("relationships", ("befriending", "lonely", "young parent")),
+    "ask_participation": ("participation", ("participation", "forum", "have your say")),
+    "ask_leisure": ("leisure", ("gym", "swimming", "leisure", "travel pass")),
+}
+
+
+def topic_of_question(intent: Optional[str]) -> Optional[str]:
+    return QUESTION_INTENTS.get(intent or "", (None, ()))[0]
+
+
+def source_line(entitlement: Entitlement) -> str:
+    """Where a fact came from and when it was last checked, in plain words."""
+    if entitlement.council == NATIONAL:
+        origin = entitlement.source_document
+    else:
+        council = knowledge_base().council(entitlement.council)
+        origin = council.offer_name or council.name if council else entitlement.council
+        if entitlement.source_section:
+            origin = f"{origin}, {entitlement.source_section}"
+    return f"From: {origin}. Checked {entitlement.last_checked:%-d %b %Y}."
+
+
+def render_entitlement(entitlement: Entitlement) -> str:
+    """One entitlement as a short message: what, how much, how to get it, where from."""
+    lead = "Coming soon: " if entitlement.availability == "planned" else ""
+    lines = [f"{lead}{entitlement.title}", entitlement.answer]
+    if entitlement.amount:
+        lines.append(f"How much: {entitlement.amount.describe()}.")
+    who = who_can_get(entitlement)
+    if who:
+        lines.append(f"Who can get it: {who}.")
+    lines.append(f"How to get it: {entitlement.how_to_get}")
+    if entitlement.link:
+        lines.append(entitlement.link)
+    lines.append(source_line(entitlement))
+    return "\n".join(lines)
+
+
+STATUS_WORDS = {
+    "care_leaver": "care leavers",
+    "former_foster_child": "young people who lived with foster carers",
+    "in_higher_education": "students at university",
+    "in_further_education": "students at college",
+    "young_parent": "young parents",
+    "uasc": "young people who came to the UK alone to seek asylum",
+    "left_residential_care": "young people who lived in a children's home",
+    "not_in_work_or_education": "young people not in work, college or training",
+    "apprentice": "apprentices",
+    "still_in_care": "young people still in care",
+}
+
+
+def who_can_get(entitlement: Entitlement) -> str:
+    """'young parents, aged 18 to 24' (empty when it is every care leaver of any age)."""
+    parts = [STATUS_WORDS[s] for s in entitlement.statuses if s != "care_leaver"]
+    low, high = entitlement.min_age, entitlement.max_age
+    if low is not None and high is not None:
+        parts.append(f"aged {low} to {high}")
+    elif high is not None:
+        parts.append(f"up to age {high}")
+    elif low is not None:
+        parts.append(f"aged {low} or over")
+    return ", ".join(parts)
+
+
+def team_line(council_id: Optional[str]) -> str:
+    """'Walsall's leaving care team: 01632 960201 (Mon to Thu 9am to 5pm, ...)'."""
+    contact = knowledge_base().contact(council_id, "leaving_care_team")
+    if contact is None or not contact.phone:
+        return "Your personal adviser (PA) or leaving care team can help."
+    hours = describe_hours(contact.hours)
+    return f"{contact.name}: {contact.phone}" + (f" ({hours})" if hours else "") + "."
+
+
+def find_answers(tracker: Tracker, use_age: bool = True) -> tuple:
+    """(intent, text, ranked entitlements) for the user's latest offer question."""
+    intent, text = last_question(tracker)
+    topic, hints = QUESTION_INTENTS.get(intent or "", (tracker.get_slot("topic"), ()))
+    age = tracker.get_slot("age") if use_age else None
+    found = knowledge_base().search(
+        tracker.get_slot("council"), text, topic=topic, age=int(age) if age else None, hint_keywords=hints
+    )
+    return intent, text, found
+
+
+# Questions whose whole answer turns on the user's age ("what am I entitled to?", "can I
+# still get help at 22?"): the form asks the age for these. Other answers state their own
+# age limits, so a young person is not held up by a question before they get an answer.
+AGE_QUESTIONS = frozenset({"ask_eligibility", "ask_support_after_21"})
+
+
+def question_needs_age(tracker: Tracker) -> bool:
+    intent, _ = last_question(tracker)
+    return intent in AGE_QUESTIONS
+
+
+def show_page(dispatcher: CollectingDispatcher, found: Sequence[Entitlement], shown: List[str]) -> List[str]:
+    """Utter the next page of answers; returns the ids shown so far."""
+    page = [e for e in found if e.id not in shown][:PAGE_SIZE]
+    for index, entitlement in enumerate(page):
+        is_last = index == len(page) - 1
+        remaining = len([e for e in found if e.id not in shown]) - len(page)
+        extra = buttons(("More", "more"), ("Talk to a person", "I want to talk to a person")) if is_last and remaining > 0 else []
+        dispatcher.utter_message(text=render_entitlement(entitlement), buttons=extra)
+    return shown + [e.id for e in page]
+
+
+class ActionAnswerOffer(Action):
+    """Answers the user's offer question with the 1-3 most relevant entitlements."""
+
+    def name(self) -> Text:
+        return "action_answer_offer"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        intent, text, found = find_answers(tracker)
+        council = tracker.get_slot("council")
+        if not found:
+            return self.nothing_found(dispatcher, tracker, intent, text)
+        if council == NATIONAL:
+            dispatcher.utter_message(text="Here's what every care leaver in England can get. Your council may offer more.")
+        shown = show_page(dispatcher, found, [])
+        return [SlotSet("shown_ids", shown)]
+
+    @staticmethod
+    def nothing_found(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str], text: str) -> List[EventType]:
+        council = tracker.get_slot("council")
+        dispatcher.utter_message(
+            text=(
+                f"Sorry, I couldn't find anything about that in the offer for {council_label(council)}. "
+                f"I've noted your question so the council can see what's missing. {team_line(council)}"
+            ),
+            buttons=buttons(("Talk to a person", "I want to talk to a person")),
+        )
+        record_unanswered(engine(), tracker.sender_id, text, council, tracker.get_slot("topic"), intent)
+        return [SlotSet("shown_ids", [])]
+
+
+class ActionMoreAnswers(Action):
+    """The 'More' button: the next answers for the same question."""
+
+    def name(self) -> Text:
+        return "action_more_answers"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        shown = list(tracker.get_slot("shown_ids") or [])
+        _, _, found = find_answers(tracker)
+        if not shown or not [e for e in found if e.id not in shown]:
+            dispatcher.utter_message(
+                text=f"That's everything I have on that. {team_line(tracker.get_slot('council'))}",
+            )
+            return []
+        return [SlotSet("shown_ids", show_page(dispatcher, found, shown))]

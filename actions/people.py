@@ -1,0 +1,75 @@
+"""Getting a young person to a person: their PA / leaving-care team, or an advocate."""
+from __future__ import annotations
+
+from typing import List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import buttons, knowledge_base, latest_intent
+from actions.offer import team_line
+from knowledge.content import NATIONAL
+
+
+class ActionHandoff(Action):
+    """Tells the user how to reach their leaving-care team now."""
+
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        dispatcher.utter_message(text=f"You can talk to a person. {team_line(tracker.get_slot('council'))}")
+        return []
+
+
+class ActionAdvocacy(Action):
+    """What an advocate is, who to contact, and how to complain."""
+
+    def name(self) -> Text:
+        return "action_advocacy"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        council = tracker.get_slot("council")
+        if latest_intent(tracker) == "make_complaint":
+            dispatcher.utter_message(response="utter_how_to_complain")
+        dispatcher.utter_message(response="utter_what_is_advocate")
+        kb = knowledge_base()
+        lines = []
+        for source in (council, NATIONAL):
+            contact = kb.council(source).contacts.get("advocacy") if kb.council(source) else None
+            if contact and contact.phone and all(contact.phone not in line for line in lines):
+                lines.append(f"{contact.name}: {contact.phone}" + (f", {contact.website}" if contact.website else ""))
+        if lines:
+            dispatcher.utter_message(text="\n".join(lines))
+        return [SlotSet("topic", "advocacy")]
+
+
+class ActionFallback(Action):
+    """When the bot did not understand: say what it can help with and offer a person."""
+
+    def name(self) -> Text:
+        return "action_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if consecutive_fallbacks(tracker) >= 2:
+            dispatcher.utter_message(
+                text=f"Sorry, I'm still not getting it. A person might help better. {team_line(tracker.get_slot('council'))}",
+                buttons=buttons(("Talk to a person", "I want to talk to a person")),
+            )
+        else:
+            dispatcher.utter_message(response="utter_fallback")
+        return []
+
+
+def consecutive_fallbacks(tracker: Tracker) -> int:
+    """How many fallbacks in a row, counting this one (user turns since the last answer)."""
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if intent != "nlu_fallback":
+                break
+            count += 1
+    return max(count, 1)

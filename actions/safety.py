@@ -1,0 +1,88 @@
+"""The crisis follow-up: council numbers, an offer of a worker, and an urgent flag.
+
+The 24/7 numbers themselves are the response `utter_crisis_help`, which the rules run
+*before* this action: it needs no action server, so it reaches the young person even when
+this server, the database or the mail server is down. The flag is written after the reply
+and a failure to write it is logged, never shown.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.common import buttons, channel_of, engine, knowledge_base
+from bot.config import load_settings
+from bot.notify import notify_teams
+from knowledge.hours import is_open
+from services.referrals import NewReferral, create_referral
+
+logger = logging.getLogger(__name__)
+
+
+def emergency_line(council_id: Optional[str]) -> str:
+    """The council's out-of-hours emergency duty team, when the content has one."""
+    contact = knowledge_base().contact(council_id, "emergency_duty_team")
+    if contact is None or not contact.phone:
+        return ""
+    return f"{contact.name} (any time): {contact.phone}"
+
+
+def office_line(council_id: Optional[str]) -> str:
+    """Honest words on whether a worker can see this now."""
+    team = knowledge_base().contact(council_id, "leaving_care_team")
+    if team and is_open(team):
+        return "The leaving care team is open now. Would you like a worker to contact you?"
+    return (
+        "The leaving care office is closed right now, so no worker is reading this. "
+        "Please use the numbers above. Would you like a worker to contact you when the office opens?"
+    )
+
+
+class ActionCrisis(Action):
+    """Adds the council's emergency number and an offer of a worker; stops any form; flags urgent."""
+
+    def name(self) -> Text:
+        return "action_crisis"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        council = tracker.get_slot("council")
+        try:
+            line = emergency_line(council)
+            if line:
+                dispatcher.utter_message(text=line)
+            dispatcher.utter_message(
+                text=office_line(council),
+                buttons=buttons(("Yes, contact me", "yes please contact me"), ("No thanks", "no thanks")),
+            )
+        except SQLAlchemyError:
+            logger.exception("knowledge base unavailable during a crisis reply")
+        await flag_urgent(tracker, council)
+        return [ActiveLoop(None), SlotSet("requested_slot", None)]
+
+
+async def flag_urgent(tracker: Tracker, council: Optional[str]) -> None:
+    """Write the urgent referral and e-mail it; never raises (the reply is already sent)."""
+    crisis = (tracker.latest_message or {}).get("crisis") or {}
+    detail = f"pattern={crisis.get('pattern')} category={crisis.get('category')}" if crisis else "classifier"
+    try:
+        create_referral(
+            engine(),
+            NewReferral(
+                conversation_id=tracker.sender_id,
+                reason="crisis",
+                council_id=council,
+                channel=channel_of(tracker),
+                priority="urgent",
+                detail=detail,
+            ),
+        )
+        await asyncio.to_thread(notify_teams, engine(), knowledge_base(), load_settings())
+    except Exception:  # noqa: BLE001 - the young person has their reply; staff see the log
+        logger.exception("could not record or notify an urgent crisis flag for %s", tracker.sender_id)

@@ -1,0 +1,1 @@
+"""Everything of Pathfinder that faces a network or a person: serving, channels, tools."""

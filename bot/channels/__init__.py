@@ -1,0 +1,1 @@
+"""Pathfinder's input channels (REST for the widget and the evaluation harness; SMS)."""

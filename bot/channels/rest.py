@@ -1,0 +1,71 @@
+"""The REST channel used by the web widget and the evaluation harness.
+
+Rasa's RestInput plus the protections every Pathfinder channel needs: no `/intent`
+injection, only known metadata, the channel name fixed by the server (not the client), and
+a reply with a phone number even when the turn fails.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.safety import clean_metadata, failure_message, neutralise
+
+logger = logging.getLogger(__name__)
+_SENDER = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+
+class PathfinderRestInput(RestInput):
+    """POST /webhooks/rest/webhook {"sender": id, "message": text, "metadata": {"council": id}}."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    def _extract_message(self, req: Request) -> Optional[Text]:
+        return neutralise(req.json.get("message"))
+
+    def _extract_input_channel(self, req: Request) -> Text:
+        return self.name()
+
+    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+        return clean_metadata(request.json.get("metadata"))
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+        webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            body = request.json if isinstance(request.json, dict) else None
+            sender = str((body or {}).get("sender") or "")
+            if body is None or not _SENDER.match(sender) or not isinstance(body.get("message"), str):
+                return response.json(
+                    {"error": "send JSON with 'sender' (letters, digits, -_.:, up to 128) and 'message' (text)"},
+                    status=400,
+                )
+            metadata = self.get_metadata(request)
+            collector = CollectingOutputChannel()
+            failed = False
+            try:
+                await on_new_message(
+                    UserMessage(self._extract_message(request), collector, sender, input_channel=self.name(), metadata=metadata)
+                )
+            except Exception:  # noqa: BLE001 - whatever broke, the user gets a number to call
+                logger.exception("turn failed for a REST message")
+                failed = True
+            if failed or not collector.messages:
+                collector.messages.append({"recipient_id": sender, "text": failure_message(metadata.get("council"))})
+            return response.json(collector.messages)
+
+        return webhook

@@ -1,0 +1,59 @@
+"""What every channel does to user input and to failed turns, whatever the channel.
+
+- Text starting with "/" is parsed by Rasa as `/intent{"slot": value}`: a user could force
+  an intent or set slots that way, so the leading slashes are removed before Rasa sees it.
+- If a turn fails (action server down, database error) or produces no reply, the user still
+  gets a message with a phone number they can call.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from typing import Any, Dict, Optional
+
+from bot.config import load_settings
+from knowledge.db import make_engine
+from knowledge.store import KnowledgeBase
+
+logger = logging.getLogger(__name__)
+_LEADING_SLASHES = re.compile(r"^[\s/\\]*/+")
+_COUNCIL_ID = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
+MAX_TEXT = 2000
+
+
+def neutralise(text: Optional[str]) -> str:
+    """User text made safe to parse: no leading '/', bounded length."""
+    cleaned = _LEADING_SLASHES.sub("", text or "")
+    return cleaned[:MAX_TEXT]
+
+
+def clean_metadata(raw: Any) -> Dict[str, Any]:
+    """Only the metadata keys the bot uses, in the shape it expects (others are dropped)."""
+    if not isinstance(raw, dict):
+        return {}
+    council = raw.get("council")
+    if council is None:
+        return {}
+    value = str(council).strip().lower()[:40]
+    return {"council": value if _COUNCIL_ID.match(value) else "(invalid)"}
+
+
+@lru_cache(maxsize=1)
+def _knowledge() -> KnowledgeBase:
+    return KnowledgeBase(make_engine(load_settings().database_url))
+
+
+def failure_message(council_id: Optional[str]) -> str:
+    """The reply when the bot could not answer: always a number to call."""
+    team = ""
+    try:
+        contact = _knowledge().contact(council_id, "leaving_care_team")
+        if contact and contact.phone:
+            team = f" You can call {contact.name} on {contact.phone}."
+    except Exception:  # noqa: BLE001 - the database may be the thing that failed
+        logger.exception("could not read the leaving-care contact for a failure reply")
+    return (
+        "Sorry, something went wrong on our side and I can't answer right now." + team
+        + " If you're in danger, call 999. Samaritans are free any time on 116 123."
+    )

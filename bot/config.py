@@ -1,0 +1,79 @@
+"""All of Pathfinder's configuration, read from the environment in this one place.
+
+Defaults give a working local set-up (SQLite file under var/, everything on localhost);
+production sets PATHFINDER_ENV=production and real values, and `check_production` refuses
+to start with demo values that would put a young person through to nobody.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("PATHFINDER_VAR_DIR", ROOT / "var"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    database_url: str = f"sqlite:///{VAR_DIR / 'pathfinder.db'}"
+    rasa_url: str = "http://localhost:5005"
+    action_url: str = "http://localhost:5055/webhook"
+    auth_token: Optional[str] = None
+    cors_origins: List[str] = field(default_factory=list)
+    smtp_host: str = "localhost"
+    smtp_port: int = 8025
+    smtp_user: Optional[str] = None
+    smtp_password: Optional[str] = None
+    smtp_starttls: bool = False
+    mail_from: str = "pathfinder@localhost"
+    # Where referral e-mails go when the content has no e-mail for the council's team.
+    team_inbox: str = "leaving-care-team@localhost"
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+
+def _split(value: str) -> List[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def load_settings() -> Settings:
+    """Settings from PATHFINDER_* environment variables, defaults for the rest."""
+    env = os.environ
+    defaults = Settings()
+    return Settings(
+        env=env.get("PATHFINDER_ENV", defaults.env),
+        database_url=env.get("PATHFINDER_DB_URL", defaults.database_url),
+        rasa_url=env.get("PATHFINDER_RASA_URL", defaults.rasa_url),
+        action_url=env.get("PATHFINDER_ACTION_URL", defaults.action_url),
+        auth_token=env.get("PATHFINDER_AUTH_TOKEN") or None,
+        cors_origins=_split(env.get("PATHFINDER_CORS_ORIGINS", "")),
+        smtp_host=env.get("PATHFINDER_SMTP_HOST", defaults.smtp_host),
+        smtp_port=int(env.get("PATHFINDER_SMTP_PORT", defaults.smtp_port)),
+        smtp_user=env.get("PATHFINDER_SMTP_USER") or None,
+        smtp_password=env.get("PATHFINDER_SMTP_PASSWORD") or None,
+        smtp_starttls=env.get("PATHFINDER_SMTP_STARTTLS", "false").lower() == "true",
+        mail_from=env.get("PATHFINDER_MAIL_FROM", defaults.mail_from),
+        team_inbox=env.get("PATHFINDER_TEAM_INBOX", defaults.team_inbox),
+    )
+
+
+def check_production(settings: Settings, placeholder_contacts: List[str]) -> List[str]:
+    """Reasons a production start must be refused (empty list: fine to start)."""
+    if not settings.production:
+        return []
+    reasons = [f"placeholder contact in the offer files: {item}" for item in placeholder_contacts]
+    if not settings.auth_token:
+        reasons.append("PATHFINDER_AUTH_TOKEN is not set: the Rasa HTTP API would be open")
+    if settings.database_url.startswith("sqlite"):
+        reasons.append("PATHFINDER_DB_URL is SQLite: production uses PostgreSQL")
+    return reasons
+
+
+def dashboard_url() -> str:
+    """Where staff open a conversation (used in referral e-mails)."""
+    return os.environ.get("PATHFINDER_DASHBOARD_URL", "http://localhost:8080")

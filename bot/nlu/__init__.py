@@ -1,0 +1,1 @@
+"""Pathfinder's own NLU pieces: the spaCy pipeline it builds and the crisis layer."""

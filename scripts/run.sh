@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Set up, train if the data changed, and start Pathfinder on localhost:
+#   action server :5055, Rasa server (REST channel) :5005.
+# Stop with Ctrl-C. Settings: PATHFINDER_* environment variables (see README).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/scripts/setup.sh"
+PY=.venv/bin/python
+
+echo "==> loading the offer content"
+$PY -m bot.content reload
+echo "==> training (Rasa re-uses the last model when nothing changed)"
+$PY -m rasa train --quiet --out models --fixed-model-name pathfinder >/dev/null
+
+if [ -z "${PATHFINDER_AUTH_TOKEN:-}" ]; then
+  # A random token per install, readable only by this user; never printed to logs.
+  [ -s var/auth_token ] || (umask 077; $PY -c 'import secrets; print(secrets.token_urlsafe(32))' > var/auth_token)
+  PATHFINDER_AUTH_TOKEN="$(cat var/auth_token)"
+fi
+CORS_ARGS=()
+for origin in $($PY -m bot.cors); do CORS_ARGS+=(--cors "$origin"); done
+
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+$PY -m bot.action_server &
+pids+=($!)
+$PY -m rasa run --model models/pathfinder.tar.gz --enable-api --auth-token "$PATHFINDER_AUTH_TOKEN" \
+  --interface "${PATHFINDER_HOST:-127.0.0.1}" --port "${PATHFINDER_PORT:-5005}" \
+  --credentials credentials.yml --endpoints endpoints.yml "${CORS_ARGS[@]}" &
+pids+=($!)
+
+$PY -m bot.wait_ready "http://127.0.0.1:${PATHFINDER_PORT:-5005}/webhooks/rest/" --timeout 300
+cat <<MSG
+
+Pathfinder is running.
+  Talk to it:   curl -s -XPOST http://localhost:${PATHFINDER_PORT:-5005}/webhooks/rest/webhook \\
+                  -H 'Content-Type: application/json' \\
+                  -d '{"sender": "me", "message": "hi", "metadata": {"council": "walsall"}}'
+  HTTP API token (for the tracker API and bot.evaluate): var/auth_token
+  Stop:         Ctrl-C
+MSG
+wait -n

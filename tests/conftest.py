@@ -1,0 +1,182 @@
+"""Shared fixtures: one trained model and one running bot per test session.
+
+Training is the slow part (about a minute), so it happens once per session into a
+session folder; the servers run against their own SQLite database and a local SMTP server
+so the tests never touch the developer's var/ folder.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+SHARED = ROOT.parent / "shared"
+POSTGRES_URL = os.environ.get("PATHFINDER_TEST_POSTGRES_URL", "postgresql://postgres@localhost:5432/test")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def base_env(**extra: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        PYTHONPATH=str(ROOT),
+        RASA_TELEMETRY_ENABLED="false",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+    )
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def session_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("pathfinder")
+
+
+@pytest.fixture(scope="session")
+def trained_model(session_dir) -> Path:
+    """Train the project's model once for the whole session."""
+    subprocess.run([PYTHON, "-m", "bot.nlu.spacy_pipeline"], cwd=ROOT, env=base_env(), check=True)
+    out = session_dir / "models"
+    result = subprocess.run(
+        [PYTHON, "-m", "rasa", "train", "--out", str(out), "--fixed-model-name", "pathfinder"],
+        cwd=ROOT,
+        env=base_env(),
+        capture_output=True,
+        text=True,
+    )
+    model = out / "pathfinder.tar.gz"
+    assert result.returncode == 0 and model.exists(), result.stdout[-3000:] + result.stderr[-3000:]
+    return model
+
+
+@dataclass
+class BotServer:
+    url: str
+    token: str
+    database_url: str
+    smtp_messages: list
+    processes: List[subprocess.Popen]
+
+    def say(self, sender: str, text: str, council: Optional[str] = None, metadata: Optional[dict] = None) -> List[dict]:
+        body = {"sender": sender, "message": text, "metadata": metadata if metadata is not None else ({"council": council} if council else {})}
+        request = urllib.request.Request(
+            self.url + "/webhooks/rest/webhook", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            return json.loads(reply.read())
+
+    def tracker(self, sender: str) -> dict:
+        query = urllib.parse.urlencode({"token": self.token})
+        with urllib.request.urlopen(f"{self.url}/conversations/{sender}/tracker?{query}", timeout=30) as reply:
+            return json.loads(reply.read())
+
+    def slot(self, sender: str, name: str):
+        return self.tracker(sender)["slots"].get(name)
+
+
+def texts(messages: List[dict]) -> str:
+    """All reply text of one turn (with button titles), for assertions."""
+    parts = []
+    for message in messages:
+        parts.append(message.get("text") or "")
+        parts.extend(b.get("title", "") for b in message.get("buttons") or [])
+    return "\n".join(parts)
+
+
+def new_sender() -> str:
+    return f"test-{uuid.uuid4().hex}"
+
+
+def _wait(url: str, processes: List[subprocess.Popen], timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for process in processes:
+            if process.poll() is not None:
+                raise RuntimeError(f"a server exited early ({process.args}); see its log in the session folder")
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not come up in {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    """A real local SMTP server (aiosmtpd) collecting every e-mail the bot sends."""
+    from aiosmtpd.controller import Controller
+
+    class Collector:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append({"to": envelope.rcpt_tos, "data": envelope.content.decode("utf8", "replace")})
+            return "250 OK"
+
+    handler = Collector()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, handler
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def bot(trained_model, session_dir, smtp_server) -> BotServer:
+    """The Rasa server (REST channel, token-protected API) and the action server, running."""
+    controller, handler = smtp_server
+    rasa_port, action_port = free_port(), free_port()
+    token = uuid.uuid4().hex
+    database_url = f"sqlite:///{session_dir / 'bot.db'}"
+    env = base_env(
+        PATHFINDER_DB_URL=database_url,
+        PATHFINDER_ACTION_URL=f"http://127.0.0.1:{action_port}/webhook",
+        PATHFINDER_ACTION_PORT=str(action_port),
+        PATHFINDER_SMTP_HOST="127.0.0.1",
+        PATHFINDER_SMTP_PORT=str(controller.port),
+        PATHFINDER_VAR_DIR=str(session_dir / "var"),
+    )
+    subprocess.run([PYTHON, "-m", "bot.content", "reload"], cwd=ROOT, env=env, check=True, capture_output=True)
+    logs = [open(session_dir / name, "w") for name in ("actions.log", "rasa.log")]
+    processes = [
+        subprocess.Popen([PYTHON, "-m", "bot.action_server"], cwd=ROOT, env=env, stdout=logs[0], stderr=subprocess.STDOUT),
+        subprocess.Popen(
+            [PYTHON, "-m", "rasa", "run", "--model", str(trained_model), "--enable-api", "--auth-token", token,
+             "--interface", "127.0.0.1", "--port", str(rasa_port), "--credentials", "credentials.yml",
+             "--endpoints", "endpoints.yml"],
+            cwd=ROOT, env=env, stdout=logs[1], stderr=subprocess.STDOUT,
+        ),
+    ]
+    server = BotServer(f"http://127.0.0.1:{rasa_port}", token, database_url, handler.messages, processes)
+    try:
+        _wait(f"http://127.0.0.1:{action_port}/health", processes)
+        _wait(server.url + "/webhooks/rest/", processes)
+        yield server
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for log in logs:
+            log.close()
