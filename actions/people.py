@@ -4,24 +4,13 @@ from __future__ import annotations
 from typing import List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import buttons, knowledge_base, latest_intent
 from actions.offer import team_line
 from knowledge.content import NATIONAL
-
-
-class ActionHandoff(Action):
-    """Tells the user how to reach their leaving-care team now."""
-
-    def name(self) -> Text:
-        return "action_handoff"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        dispatcher.utter_message(text=f"You can talk to a person. {team_line(tracker.get_slot('council'))}")
-        return []
 
 
 class ActionAdvocacy(Action):
@@ -43,7 +32,11 @@ class ActionAdvocacy(Action):
                 lines.append(f"{contact.name}: {contact.phone}" + (f", {contact.website}" if contact.website else ""))
         if lines:
             dispatcher.utter_message(text="\n".join(lines))
-        return [SlotSet("topic", "advocacy")]
+        dispatcher.utter_message(
+            text="Would you like me to ask someone to contact you about this?",
+            buttons=buttons(("Yes please", "yes"), ("No thanks", "no")),
+        )
+        return []
 
 
 class ActionFallback(Action):

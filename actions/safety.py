@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.common import buttons, channel_of, engine, knowledge_base
 from bot.config import load_settings
 from bot.notify import notify_teams
+from bot.referral_spool import spool_referral
 from knowledge.hours import is_open
 from services.referrals import NewReferral, create_referral
 
@@ -59,7 +60,7 @@ class ActionCrisis(Action):
                 dispatcher.utter_message(text=line)
             dispatcher.utter_message(
                 text=office_line(council),
-                buttons=buttons(("Yes, contact me", "yes please contact me"), ("No thanks", "no thanks")),
+                buttons=buttons(("Yes, contact me", "yes"), ("No thanks", "no")),
             )
         except SQLAlchemyError:
             logger.exception("knowledge base unavailable during a crisis reply")
@@ -71,18 +72,20 @@ async def flag_urgent(tracker: Tracker, council: Optional[str]) -> None:
     """Write the urgent referral and e-mail it; never raises (the reply is already sent)."""
     crisis = (tracker.latest_message or {}).get("crisis") or {}
     detail = f"pattern={crisis.get('pattern')} category={crisis.get('category')}" if crisis else "classifier"
+    referral = NewReferral(
+        conversation_id=tracker.sender_id,
+        reason="crisis",
+        council_id=council,
+        channel=channel_of(tracker),
+        priority="urgent",
+        detail=detail,
+    )
     try:
-        create_referral(
-            engine(),
-            NewReferral(
-                conversation_id=tracker.sender_id,
-                reason="crisis",
-                council_id=council,
-                channel=channel_of(tracker),
-                priority="urgent",
-                detail=detail,
-            ),
-        )
+        create_referral(engine(), referral)
+    except Exception:  # noqa: BLE001 - the database may be down: keep the flag on disk
+        logger.exception("database unavailable: spooling the urgent flag for %s", tracker.sender_id)
+        spool_referral(referral)
+    try:
         await asyncio.to_thread(notify_teams, engine(), knowledge_base(), load_settings())
-    except Exception:  # noqa: BLE001 - the young person has their reply; staff see the log
-        logger.exception("could not record or notify an urgent crisis flag for %s", tracker.sender_id)
+    except Exception:  # noqa: BLE001 - the flag is stored; `bot.referrals retry` sends it later
+        logger.exception("could not e-mail the urgent flag for %s now", tracker.sender_id)

@@ -221,10 +221,12 @@ class _Reader:
 
 
 def _line_of(node: Any, key: Any) -> int:
-    """1-based line of `key` inside a ruamel mapping/sequence, or of the node itself."""
+    """1-based line of `key` inside a ruamel mapping/sequence, else of the node itself."""
     try:
-        if key is not None and hasattr(node, "lc"):
-            return node.lc.key(key)[0] + 1 if isinstance(node, dict) else node.lc.item(key)[0] + 1
+        if key is not None and isinstance(node, dict) and key in node:
+            return node.lc.key(key)[0] + 1
+        if key is not None and isinstance(node, list):
+            return node.lc.item(key)[0] + 1
         return node.lc.line + 1
     except (AttributeError, KeyError, IndexError, TypeError):
         return 0

@@ -69,6 +69,15 @@ def referrals_for(engine: Engine, conversation_id: str) -> List[Referral]:
         return list(session.execute(query).scalars())
 
 
+def has_open_urgent(engine: Engine, conversation_id: str) -> bool:
+    """True when this conversation already has an urgent referral that is not closed."""
+    with Session(engine) as session:
+        query = select(Referral.id).where(
+            Referral.conversation_id == conversation_id, Referral.priority == "urgent", Referral.status != "closed"
+        )
+        return session.execute(query.limit(1)).first() is not None
+
+
 def set_status(engine: Engine, referral_id: int, status: str, now: Optional[dt.datetime] = None) -> None:
     """Move a referral to acknowledged/closed, stamping when."""
     if status not in STATUSES:

@@ -1,0 +1,232 @@
+"""The hand-off form: collect only what a worker needs, confirm it, and create a referral.
+
+Every question can be skipped and "stop" ends the form (a rule). The referral is written
+before the e-mail is tried; if even the database is down it goes to a spool file that
+`python -m bot.referrals retry` imports later, so it is never lost, and the young person is
+always told a number they can call.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import INTERRUPTING_INTENTS, buttons, channel_of, engine, knowledge_base, latest_intent, latest_text
+from actions.eligibility import yes_no_unsure
+from bot.config import load_settings
+from bot.notify import notify_teams
+from bot.referral_spool import spool_referral
+from knowledge.eligibility import YES
+from knowledge.hours import describe_hours, is_open
+from services.referrals import NewReferral, create_referral, has_open_urgent
+
+logger = logging.getLogger(__name__)
+
+FORM_SLOTS = (
+    "handoff_name", "handoff_contact_method", "handoff_contact_value", "handoff_time", "handoff_message", "handoff_confirm",
+)
+SKIPPED = "skipped"
+_SKIP = re.compile(r"^\s*(skip|pass|no thanks|rather not|don'?t want to say|next)\b", re.I)
+_PHONE = re.compile(r"^(?:\+44\s?|0)(?:\d\s?){9,10}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)
+_METHODS = (
+    ("email", re.compile(r"\b(e-?mail|mail)\b", re.I)),
+    ("phone", re.compile(r"\b(phone|call|ring|bell)\b", re.I)),
+    ("chat", re.compile(r"\b(here|chat|this|message me|online)\b", re.I)),
+    ("sms", re.compile(r"\b(text|sms)\b", re.I)),
+)
+_NAME_PREFIX = re.compile(r"^\s*(my name is|my name's|name'?s|i'?m|i am|it'?s|call me)\s+", re.I)
+METHOD_WORDS = {"phone": "by phone", "email": "by email", "chat": "here in this chat", "sms": "by text", SKIPPED: "when they can"}
+
+
+def clean_name(text: str) -> Optional[str]:
+    """A first name from 'my name is jo' / 'Jo' / 'im jo'; None if it doesn't look like one."""
+    words = _NAME_PREFIX.sub("", text).strip().split()
+    if not words or not re.match(r"^[A-Za-z][A-Za-z'\-]{0,39}$", words[0]):
+        return None
+    return words[0][:1].upper() + words[0][1:]
+
+
+def contact_method(text: str) -> Optional[str]:
+    for method, pattern in _METHODS:
+        if pattern.search(text):
+            return method
+    return None
+
+
+def contact_value(text: str, method: Optional[str]) -> Optional[str]:
+    """A phone number or email address in the expected shape, else None."""
+    value = text.strip()
+    if method == "email":
+        return value if _EMAIL.match(value) else None
+    compact = re.sub(r"[\s()\-]", "", value)
+    return compact if _PHONE.match(compact) else None
+
+
+class ValidateHandoffForm(FormValidationAction):
+    """Reads each answer only when it was asked for, and lets every step be skipped."""
+
+    def name(self) -> Text:
+        return "validate_handoff_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
+        needs_value = tracker.get_slot("handoff_contact_method") in ("phone", "email")
+        return [s for s in FORM_SLOTS if s != "handoff_contact_value" or needs_value]
+
+    @staticmethod
+    def answer(tracker: Tracker, slot: str) -> Optional[str]:
+        """The raw answer to `slot`, or None when this message is not an answer to it."""
+        if tracker.get_slot("requested_slot") != slot or latest_intent(tracker) in INTERRUPTING_INTENTS:
+            return None
+        return latest_text(tracker).strip()
+
+    def extract_handoff_name(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        text = self.answer(tracker, "handoff_name")
+        if text is None:
+            return {}
+        return {"handoff_name": SKIPPED if _SKIP.match(text) else (clean_name(text) or SKIPPED)}
+
+    def extract_handoff_contact_method(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        text = self.answer(tracker, "handoff_contact_method")
+        if text is None:
+            return {}
+        return {"handoff_contact_method": SKIPPED if _SKIP.match(text) else (contact_method(text) or SKIPPED)}
+
+    def extract_handoff_contact_value(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        text = self.answer(tracker, "handoff_contact_value")
+        if text is None:
+            return {}
+        if _SKIP.match(text):
+            return {"handoff_contact_value": SKIPPED}
+        value = contact_value(text, tracker.get_slot("handoff_contact_method"))
+        if value is None:
+            dispatcher.utter_message(response="utter_contact_not_understood")
+            return {}
+        return {"handoff_contact_value": value}
+
+    def extract_handoff_time(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        text = self.answer(tracker, "handoff_time")
+        return {} if text is None else {"handoff_time": SKIPPED if _SKIP.match(text) else text[:100]}
+
+    def extract_handoff_message(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        text = self.answer(tracker, "handoff_message")
+        return {} if text is None else {"handoff_message": SKIPPED if _SKIP.match(text) else text[:500]}
+
+    def extract_handoff_confirm(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        text = self.answer(tracker, "handoff_confirm")
+        if text is None:
+            return {}
+        answer = yes_no_unsure(text, latest_intent(tracker))
+        if answer is None:
+            dispatcher.utter_message(response="utter_yes_no_not_understood")
+            return {}
+        return {"handoff_confirm": answer}
+
+
+def given(tracker: Tracker, slot: str) -> Optional[str]:
+    value = tracker.get_slot(slot)
+    return None if value in (None, SKIPPED) else value
+
+
+class ActionAskHandoffConfirm(Action):
+    """Reads back what will be sent, before anything is sent."""
+
+    def name(self) -> Text:
+        return "action_ask_handoff_confirm"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        method = tracker.get_slot("handoff_contact_method") or SKIPPED
+        lines = [
+            "Here's what I'll send to the team:",
+            f"Name: {given(tracker, 'handoff_name') or 'not given'}",
+            f"Contact: {METHOD_WORDS.get(method, method)}" + (f" ({given(tracker, 'handoff_contact_value')})" if given(tracker, "handoff_contact_value") else ""),
+            f"Best time: {given(tracker, 'handoff_time') or 'any time'}",
+            f"Message: {given(tracker, 'handoff_message') or 'none'}",
+            "Shall I send it?",
+        ]
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons(("Yes, send it", "yes"), ("No, don't send", "no")))
+        return []
+
+
+def what_happens_next(council: Optional[str], method: str) -> str:
+    """Honest words from the content: who will contact them, when the office is open, and who to call now."""
+    kb = knowledge_base()
+    team = kb.contact(council, "leaving_care_team")
+    if team is None:
+        return "A worker will contact you."
+    hours = describe_hours(team.hours)
+    text = f"{team.name} will contact you {METHOD_WORDS.get(method, 'when they can')}"
+    text += f" when the office is open ({hours})." if hours else "."
+    if team.phone:
+        text += f" You can also call them on {team.phone}."
+    if not is_open(team):
+        emergency = kb.contact(council, "emergency_duty_team")
+        if emergency and emergency.phone:
+            text += f" The office is closed now. If it's urgent, call the {emergency.name} on {emergency.phone}, any time."
+    return text
+
+
+class ActionSubmitReferral(Action):
+    """Creates the referral (never lost), e-mails the team, and says what happens next."""
+
+    def name(self) -> Text:
+        return "action_submit_referral"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        clear = [SlotSet(slot, None) for slot in FORM_SLOTS]
+        if tracker.get_slot("handoff_confirm") != YES:
+            dispatcher.utter_message(response="utter_handoff_not_sent")
+            return clear
+        council = tracker.get_slot("council")
+        referral = self.referral(tracker)
+        try:
+            create_referral(engine(), referral)
+        except Exception:  # noqa: BLE001 - the database may be down: keep it on disk instead
+            logger.exception("database unavailable: spooling referral for %s", tracker.sender_id)
+            spool_referral(referral)
+        dispatcher.utter_message(text="Done, I've sent it. " + self.safe_next_steps(council, referral.contact_method or SKIPPED))
+        await asyncio.to_thread(self.notify)
+        return clear
+
+    @staticmethod
+    def referral(tracker: Tracker) -> NewReferral:
+        council = tracker.get_slot("council")
+        reason = tracker.get_slot("handoff_reason") or "handoff_pa"
+        try:
+            urgent = reason == "crisis" or has_open_urgent(engine(), tracker.sender_id)
+        except Exception:  # noqa: BLE001
+            urgent = reason == "crisis"
+        method = tracker.get_slot("handoff_contact_method") or SKIPPED
+        return NewReferral(
+            conversation_id=tracker.sender_id,
+            reason=reason,
+            council_id=council,
+            channel=channel_of(tracker),
+            priority="urgent" if urgent else "normal",
+            first_name=given(tracker, "handoff_name"),
+            contact_method=method,
+            contact_value=given(tracker, "handoff_contact_value"),
+            contact_time=given(tracker, "handoff_time"),
+            message=given(tracker, "handoff_message"),
+        )
+
+    @staticmethod
+    def safe_next_steps(council: Optional[str], method: str) -> str:
+        try:
+            return what_happens_next(council, method)
+        except Exception:  # noqa: BLE001
+            logger.exception("could not read contacts for next steps")
+            return "A worker will contact you. If it's urgent, call 999, or Samaritans on 116 123, any time."
+
+    @staticmethod
+    def notify() -> None:
+        try:
+            notify_teams(engine(), knowledge_base(), load_settings())
+        except Exception:  # noqa: BLE001 - retried by `python -m bot.referrals retry`
+            logger.exception("referral e-mail not sent now; it stays pending")

@@ -1,0 +1,160 @@
+"""The offer files: the shipped content is valid, and mistakes are named precisely."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from knowledge.content import OFFERS_DIR, ContentError, is_placeholder_number, load_offers
+from knowledge.topics import offer_sections
+from tests.conftest import ROOT, base_env
+
+GOOD_ENTRY = """
+  - id: walsall-test-entry
+    topic: money
+    title: A test entry
+    answer: Something you can get.
+    how_to_get: Ask your personal adviser (PA).
+    eligibility: {min_age: 18, max_age: 24}
+    source: {document: 001_ea4c40d182e07dfe.txt, section: "3.3"}
+    last_checked: 2026-11-25
+"""
+
+
+@pytest.fixture
+def offers(tmp_path) -> Path:
+    """A copy of the real offer files to break."""
+    target = tmp_path / "offers"
+    shutil.copytree(OFFERS_DIR, target, ignore=shutil.ignore_patterns("*.md"))
+    return target
+
+
+def add_entry(offers: Path, text: str) -> int:
+    """Append an entry to walsall.yml; returns the line number where it starts."""
+    path = offers / "walsall.yml"
+    before = path.read_text()
+    path.write_text(before.rstrip("\n") + "\n" + text)
+    return before.rstrip("\n").count("\n") + 3
+
+
+def test_shipped_content_loads():
+    content = load_offers()
+    assert {"cambridgeshire", "walsall", "nottingham", "national"} <= set(content.councils)
+    topics = {e.topic for e in content.entitlements}
+    assert topics <= set(offer_sections())
+    for council in ("cambridgeshire", "walsall", "nottingham", "national"):
+        assert any(e.council == council for e in content.entitlements), council
+
+
+def test_every_entry_names_its_source_and_date():
+    for entry in load_offers().entitlements:
+        assert entry.source_document and entry.last_checked.year >= 2026, entry.id
+
+
+def test_seed_sources_exist():
+    seeds = ROOT.parent / "shared" / "seeds"
+    if not seeds.exists():
+        pytest.skip("../shared/seeds is not beside this checkout")
+    for entry in load_offers().entitlements:
+        if entry.source_document.endswith(".txt"):
+            assert (seeds / entry.source_document).exists(), entry.id
+
+
+def test_councils_have_the_three_contacts_and_placeholders_are_marked():
+    content = load_offers()
+    for council in content.councils.values():
+        if council.id == "national":
+            continue
+        assert {"leaving_care_team", "emergency_duty_team", "advocacy"} <= set(council.contacts)
+        for contact in council.contacts.values():
+            if contact.phone:
+                assert contact.placeholder == is_placeholder_number(contact.phone)
+
+
+def test_amounts_in_content_come_from_the_seeds():
+    """Walsall's offer states its amounts; the files must not invent different ones."""
+    walsall = {e.id: e for e in load_offers().entitlements if e.council == "walsall"}
+    amounts = {e.amount.value for e in walsall.values() if e.amount}
+    assert amounts <= {2000, 50}, amounts
+
+
+@pytest.mark.parametrize(
+    "change, field, message",
+    [
+        (GOOD_ENTRY.replace("topic: money", "topic: moneys"), "topic", "'moneys' is not an offer section"),
+        (GOOD_ENTRY.replace("{min_age: 18, max_age: 24}", "{min_age: 24, max_age: 18}"), "eligibility", "upside down"),
+        (GOOD_ENTRY.replace('    source: {document: 001_ea4c40d182e07dfe.txt, section: "3.3"}\n', ""), "source", "is required"),
+        (GOOD_ENTRY.replace("how_to_get: Ask your personal adviser (PA).", "how_to_get: Ask.\n    link: http://example.com"), "link", "not an https:// link"),
+        (GOOD_ENTRY.replace("last_checked: 2026-11-25", "last_checked: last week"), "last_checked", "as a date"),
+        (GOOD_ENTRY.replace("title: A test entry", "titel: A test entry"), "titel", "not a field"),
+        (GOOD_ENTRY.replace("{min_age: 18, max_age: 24}", "{min_age: 12}"), "min_age", "from 16 to 25"),
+    ],
+)
+def test_bad_entries_are_named_by_file_line_entry_and_field(offers, change, field, message):
+    start = add_entry(offers, change)
+    with pytest.raises(ContentError) as error:
+        load_offers(offers)
+    problem = next(p for p in error.value.problems if message in p)
+    assert problem.startswith("walsall.yml:")
+    line = int(problem.split(":")[1])
+    assert start <= line <= start + 10, problem
+    assert "walsall-test-entry" in problem and field in problem
+
+
+def test_duplicate_ids_across_files_are_refused(offers):
+    add_entry(offers, GOOD_ENTRY.replace("walsall-test-entry", "national-personal-adviser-to-25"))
+    duplicate = yaml.safe_load((offers / "national.yml").read_text())["entitlements"][0]["id"]
+    if duplicate != "national-personal-adviser-to-25":
+        add_entry(offers, GOOD_ENTRY.replace("walsall-test-entry", duplicate))
+    with pytest.raises(ContentError, match="duplicate id"):
+        load_offers(offers)
+
+
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ('phone: "01632 960201"', 'phone: "12345"', "not a UK phone number"),
+        ('phone: "01632 960201"', 'phone: "01922 658412"', "marked placeholder but is not in Ofcom"),
+    ],
+)
+def test_bad_contacts_are_refused(offers, old, new, message):
+    path = offers / "walsall.yml"
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new, 1))
+    with pytest.raises(ContentError, match=message):
+        load_offers(offers)
+
+
+def test_broken_yaml_names_the_line(offers):
+    path = offers / "cambridgeshire.yml"
+    path.write_text(path.read_text() + "\n  - id: [unclosed\n")
+    with pytest.raises(ContentError, match=r"cambridgeshire.yml:\d+: not valid YAML"):
+        load_offers(offers)
+
+
+def run_tool(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "bot.content", *args], cwd=ROOT, env=env or base_env(), capture_output=True, text=True)
+
+
+def test_validate_command_lists_what_councils_must_supply():
+    result = run_tool("validate")
+    assert result.returncode == 0, result.stderr
+    assert "still to supply: walsall: leaving_care_team" in result.stdout
+
+
+def test_validate_command_fails_with_each_problem(offers):
+    add_entry(offers, GOOD_ENTRY.replace("topic: money", "topic: moneys"))
+    result = run_tool("validate", "--dir", str(offers))
+    assert result.returncode == 1
+    assert "walsall.yml:" in result.stderr and "nothing was changed" in result.stderr
+
+
+def test_production_reload_refuses_placeholder_contacts(tmp_path):
+    env = base_env(PATHFINDER_ENV="production", PATHFINDER_DB_URL=f"sqlite:///{tmp_path / 'x.db'}")
+    result = run_tool("reload", env=env)
+    assert result.returncode == 1
+    assert "placeholder contact" in result.stderr
