@@ -18,8 +18,10 @@ from knowledge.db import make_engine
 from knowledge.store import KnowledgeBase
 from services.models import create_all
 
-# Intents the user may say in the middle of a form that must never be taken as an answer.
-INTERRUPTING_INTENTS = frozenset({"crisis", "stop", "request_human", "request_advocate", "make_complaint"})
+# Intents that are never taken as an answer to a form's question: the form is rejected and
+# the rules for them run instead (crisis help, stopping). Anything else may be an answer,
+# e.g. "phone" to "how should they contact you?" is often classified as request_human.
+INTERRUPTING_INTENTS = frozenset({"crisis", "stop"})
 
 
 @lru_cache(maxsize=1)

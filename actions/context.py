@@ -58,9 +58,11 @@ class ValidatePredefinedSlots(ValidationAction):
     """Runs every turn (action_validate_slot_mappings): fills council and age when given."""
 
     def extract_council(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        if latest_intent(tracker) in INTERRUPTING_INTENTS:
-            return {}
         from_metadata = council_from_metadata(tracker)
+        if latest_intent(tracker) in INTERRUPTING_INTENTS:
+            # The channel's council still counts (the crisis reply needs the council's
+            # emergency number), but nothing is read from the words and nothing is said.
+            return {"council": from_metadata["council"]} if from_metadata.get("council") else {}
         bad = from_metadata.get("bad_council")
         if bad and bad != tracker.get_slot("bad_council"):
             dispatcher.utter_message(response="utter_council_not_known")

@@ -8,6 +8,7 @@ always told a number they can call.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import re
 from typing import Any, Dict, List, Optional, Text
@@ -154,7 +155,7 @@ class ActionAskHandoffConfirm(Action):
         return []
 
 
-def what_happens_next(council: Optional[str], method: str) -> str:
+def what_happens_next(council: Optional[str], method: str, now: Optional[dt.datetime] = None) -> str:
     """Honest words from the content: who will contact them, when the office is open, and who to call now."""
     kb = knowledge_base()
     team = kb.contact(council, "leaving_care_team")
@@ -165,7 +166,7 @@ def what_happens_next(council: Optional[str], method: str) -> str:
     text += f" when the office is open ({hours})." if hours else "."
     if team.phone:
         text += f" You can also call them on {team.phone}."
-    if not is_open(team):
+    if not is_open(team, now):
         emergency = kb.contact(council, "emergency_duty_team")
         if emergency and emergency.phone:
             text += f" The office is closed now. If it's urgent, call the {emergency.name} on {emergency.phone}, any time."

@@ -114,15 +114,27 @@ def team_line(council_id: Optional[str]) -> str:
     return f"{contact.name}: {contact.phone}" + (f" ({hours})" if hours else "") + "."
 
 
-def find_answers(tracker: Tracker, use_age: bool = True) -> tuple:
-    """(intent, text, ranked entitlements) for the user's latest offer question."""
+def find_answers(tracker: Tracker) -> tuple:
+    """(intent, text, [(score, entitlement)] best first) for the user's latest offer question."""
     intent, text = last_question(tracker)
     topic, hints = QUESTION_INTENTS.get(intent or "", (tracker.get_slot("topic"), ()))
-    age = tracker.get_slot("age") if use_age else None
-    found = knowledge_base().search(
+    age = tracker.get_slot("age")
+    found = knowledge_base().search_scored(
         tracker.get_slot("council"), text, topic=topic, age=int(age) if age else None, hint_keywords=hints
     )
     return intent, text, found
+
+
+def first_page_size(scored: Sequence[tuple]) -> int:
+    """How many answers to show first: the clear matches (at least half the best score), 1 to 3.
+
+    "Do I pay council tax?" gets the council tax answer alone, with the rest behind "More";
+    a broad "what money help is there?" gets three.
+    """
+    if not scored or scored[0][0] <= 0:
+        return PAGE_SIZE
+    best = scored[0][0]
+    return max(1, min(PAGE_SIZE, sum(1 for score, _ in scored if score >= best / 2)))
 
 
 # Questions whose whole answer turns on the user's age ("what am I entitled to?", "can I
@@ -136,13 +148,15 @@ def question_needs_age(tracker: Tracker) -> bool:
     return intent in AGE_QUESTIONS
 
 
-def show_page(dispatcher: CollectingDispatcher, found: Sequence[Entitlement], shown: List[str]) -> List[str]:
+def show_page(dispatcher: CollectingDispatcher, found: Sequence[Entitlement], shown: List[str], size: int = PAGE_SIZE) -> List[str]:
     """Utter the next page of answers; returns the ids shown so far."""
-    page = [e for e in found if e.id not in shown][:PAGE_SIZE]
+    waiting = [e for e in found if e.id not in shown]
+    page = waiting[:size]
     for index, entitlement in enumerate(page):
-        is_last = index == len(page) - 1
-        remaining = len([e for e in found if e.id not in shown]) - len(page)
-        extra = buttons(("More", "more"), ("Talk to a person", "I want to talk to a person")) if is_last and remaining > 0 else []
+        extra = []
+        if index == len(page) - 1:  # every answer ends with a way to a person, and "More" when there is more
+            more = [("More", "more")] if len(waiting) > len(page) else []
+            extra = buttons(*more, ("Talk to a person", "I want to talk to a person"))
         dispatcher.utter_message(text=render_entitlement(entitlement), buttons=extra)
     return shown + [e.id for e in page]
 
@@ -154,13 +168,12 @@ class ActionAnswerOffer(Action):
         return "action_answer_offer"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        intent, text, found = find_answers(tracker)
-        council = tracker.get_slot("council")
-        if not found:
+        intent, text, scored = find_answers(tracker)
+        if not scored:
             return self.nothing_found(dispatcher, tracker, intent, text)
-        if council == NATIONAL:
+        if tracker.get_slot("council") == NATIONAL:
             dispatcher.utter_message(text="Here's what every care leaver in England can get. Your council may offer more.")
-        shown = show_page(dispatcher, found, [])
+        shown = show_page(dispatcher, [e for _, e in scored], [], first_page_size(scored))
         return [SlotSet("shown_ids", shown)]
 
     @staticmethod
@@ -185,7 +198,7 @@ class ActionMoreAnswers(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         shown = list(tracker.get_slot("shown_ids") or [])
-        _, _, found = find_answers(tracker)
+        found = [e for _, e in find_answers(tracker)[2]]
         if not shown or not [e for e in found if e.id not in shown]:
             dispatcher.utter_message(
                 text=f"That's everything I have on that. {team_line(tracker.get_slot('council'))}",

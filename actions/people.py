@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -46,6 +46,11 @@ class ActionFallback(Action):
         return "action_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if latest_intent(tracker) != "nlu_fallback":
+            # Called by the policies (no rule fits, e.g. an answer a form could not use):
+            # say so, and undo the message so the conversation waits for the next one.
+            dispatcher.utter_message(response="utter_fallback")
+            return [UserUtteranceReverted()]
         if consecutive_fallbacks(tracker) >= 2:
             dispatcher.utter_message(
                 text=f"Sorry, I'm still not getting it. A person might help better. {team_line(tracker.get_slot('council'))}",

@@ -8,6 +8,7 @@ and a failure to write it is logged, never shown.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from typing import List, Optional, Text
 
@@ -35,10 +36,10 @@ def emergency_line(council_id: Optional[str]) -> str:
     return f"{contact.name} (any time): {contact.phone}"
 
 
-def office_line(council_id: Optional[str]) -> str:
+def office_line(council_id: Optional[str], now: Optional[dt.datetime] = None) -> str:
     """Honest words on whether a worker can see this now."""
     team = knowledge_base().contact(council_id, "leaving_care_team")
-    if team and is_open(team):
+    if team and is_open(team, now):
         return "The leaving care team is open now. Would you like a worker to contact you?"
     return (
         "The leaving care office is closed right now, so no worker is reading this. "
@@ -65,7 +66,7 @@ class ActionCrisis(Action):
         except SQLAlchemyError:
             logger.exception("knowledge base unavailable during a crisis reply")
         await flag_urgent(tracker, council)
-        return [ActiveLoop(None), SlotSet("requested_slot", None)]
+        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("handoff_reason", "crisis")]
 
 
 async def flag_urgent(tracker: Tracker, council: Optional[str]) -> None:

@@ -186,14 +186,25 @@ class KnowledgeBase:
         """Entitlements ranked by how well their keywords and title match the user's words.
 
         Used when the intent is clear but the sub-topic is not (e.g. "council tax" within
-        money). Entries that match nothing keep their council-first order after those that do.
+        money). With a topic, entries that match nothing still follow, in council-first order.
         """
+        return [entitlement for _, entitlement in self.search_scored(council_id, text, topic, age, hint_keywords)]
+
+    def search_scored(
+        self,
+        council_id: Optional[str],
+        text: str,
+        topic: Optional[str] = None,
+        age: Optional[int] = None,
+        hint_keywords: Sequence[str] = (),
+    ) -> List[Tuple[float, Entitlement]]:
+        """Like `search`, with each entitlement's match score (0 = matched no words)."""
         candidates = self.entitlements(council_id, topic, age)
         words = content_words(text) | content_words(" ".join(hint_keywords))
         phrase_text = " ".join(_WORD.findall((text + " " + " ".join(hint_keywords)).lower()))
         scored = [(match_score(e, words, phrase_text), index, e) for index, e in enumerate(candidates)]
         scored.sort(key=lambda item: (-item[0], item[1]))
-        return [e for score, _, e in scored if score > 0 or topic]
+        return [(score, e) for score, _, e in scored if score > 0 or topic]
 
 
 def content_words(text: str) -> set[str]:

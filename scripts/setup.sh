@@ -7,7 +7,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export RASA_TELEMETRY_ENABLED=false          # a children's service reports nothing to third parties
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
-export TF_CPP_MIN_LOG_LEVEL=2 PYTHONWARNINGS="${PYTHONWARNINGS:-ignore::DeprecationWarning}"
+# Third-party deprecation noise (TensorFlow, pkg_resources, click) hides the real log lines.
+export TF_CPP_MIN_LOG_LEVEL=2 PYTHONWARNINGS="${PYTHONWARNINGS:-ignore}" SQLALCHEMY_SILENCE_UBER_WARNING=1
 PY_VERSION="$(cat .python-version)"
 
 find_python() {

@@ -139,44 +139,59 @@ def smtp_server():
     controller.stop()
 
 
-@pytest.fixture(scope="session")
-def bot(trained_model, session_dir, smtp_server) -> BotServer:
-    """The Rasa server (REST channel, token-protected API) and the action server, running."""
-    controller, handler = smtp_server
+def start_bot(model: Path, folder: Path, smtp_port: int, with_actions: bool = True) -> BotServer:
+    """Start the Rasa server (and the action server unless told not to) on free ports."""
+    folder.mkdir(parents=True, exist_ok=True)
     rasa_port, action_port = free_port(), free_port()
     token = uuid.uuid4().hex
-    database_url = f"sqlite:///{session_dir / 'bot.db'}"
+    database_url = f"sqlite:///{folder / 'bot.db'}"
     env = base_env(
         PATHFINDER_DB_URL=database_url,
         PATHFINDER_ACTION_URL=f"http://127.0.0.1:{action_port}/webhook",
         PATHFINDER_ACTION_PORT=str(action_port),
         PATHFINDER_SMTP_HOST="127.0.0.1",
-        PATHFINDER_SMTP_PORT=str(controller.port),
-        PATHFINDER_VAR_DIR=str(session_dir / "var"),
+        PATHFINDER_SMTP_PORT=str(smtp_port),
+        PATHFINDER_VAR_DIR=str(folder / "var"),
     )
     subprocess.run([PYTHON, "-m", "bot.content", "reload"], cwd=ROOT, env=env, check=True, capture_output=True)
-    logs = [open(session_dir / name, "w") for name in ("actions.log", "rasa.log")]
-    processes = [
-        subprocess.Popen([PYTHON, "-m", "bot.action_server"], cwd=ROOT, env=env, stdout=logs[0], stderr=subprocess.STDOUT),
-        subprocess.Popen(
-            [PYTHON, "-m", "rasa", "run", "--model", str(trained_model), "--enable-api", "--auth-token", token,
-             "--interface", "127.0.0.1", "--port", str(rasa_port), "--credentials", "credentials.yml",
-             "--endpoints", "endpoints.yml"],
-            cwd=ROOT, env=env, stdout=logs[1], stderr=subprocess.STDOUT,
-        ),
+    commands = [
+        [PYTHON, "-m", "rasa", "run", "--model", str(model), "--enable-api", "--auth-token", token,
+         "--interface", "127.0.0.1", "--port", str(rasa_port), "--credentials", "credentials.yml",
+         "--endpoints", "endpoints.yml"],
     ]
-    server = BotServer(f"http://127.0.0.1:{rasa_port}", token, database_url, handler.messages, processes)
+    if with_actions:
+        commands.append([PYTHON, "-m", "bot.action_server"])
+    processes = []
+    for command in commands:
+        log = open(folder / f"{command[2].replace('.', '_')}.log", "w")
+        processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+        log.close()
+    server = BotServer(f"http://127.0.0.1:{rasa_port}", token, database_url, [], processes)
     try:
-        _wait(f"http://127.0.0.1:{action_port}/health", processes)
+        if with_actions:
+            _wait(f"http://127.0.0.1:{action_port}/health", processes)
         _wait(server.url + "/webhooks/rest/", processes)
-        yield server
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        for log in logs:
-            log.close()
+    except Exception:
+        stop_bot(server)
+        raise
+    return server
+
+
+def stop_bot(server: BotServer) -> None:
+    for process in server.processes:
+        process.terminate()
+    for process in server.processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def bot(trained_model, session_dir, smtp_server) -> BotServer:
+    """The Rasa server (REST channel, token-protected API) and the action server, running."""
+    controller, handler = smtp_server
+    server = start_bot(trained_model, session_dir / "bot", controller.port)
+    server.smtp_messages = handler.messages
+    yield server
+    stop_bot(server)

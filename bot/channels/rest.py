@@ -16,7 +16,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.safety import clean_metadata, failure_message, neutralise
+from bot.channels.safety import clean_metadata, failure_replies, neutralise
 
 logger = logging.getLogger(__name__)
 _SENDER = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
@@ -55,17 +55,19 @@ class PathfinderRestInput(RestInput):
                     status=400,
                 )
             metadata = self.get_metadata(request)
+            text = self._extract_message(request)
             collector = CollectingOutputChannel()
             failed = False
             try:
-                await on_new_message(
-                    UserMessage(self._extract_message(request), collector, sender, input_channel=self.name(), metadata=metadata)
-                )
+                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
             except Exception:  # noqa: BLE001 - whatever broke, the user gets a number to call
                 logger.exception("turn failed for a REST message")
                 failed = True
             if failed or not collector.messages:
-                collector.messages.append({"recipient_id": sender, "text": failure_message(metadata.get("council"))})
+                said = " ".join(m.get("text") or "" for m in collector.messages)
+                for reply in failure_replies(text, metadata.get("council")):
+                    if reply not in said:
+                        collector.messages.append({"recipient_id": sender, "text": reply})
             return response.json(collector.messages)
 
         return webhook

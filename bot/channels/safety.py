@@ -10,9 +10,12 @@ from __future__ import annotations
 import logging
 import re
 from functools import lru_cache
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
-from bot.config import load_settings
+import yaml
+
+from bot.config import ROOT, load_settings
+from knowledge.safety.crisis import default_matcher
 from knowledge.db import make_engine
 from knowledge.store import KnowledgeBase
 
@@ -42,6 +45,27 @@ def clean_metadata(raw: Any) -> Dict[str, Any]:
 @lru_cache(maxsize=1)
 def _knowledge() -> KnowledgeBase:
     return KnowledgeBase(make_engine(load_settings().database_url))
+
+
+@lru_cache(maxsize=1)
+def _crisis_help() -> str:
+    """The crisis reply as written in domain.yml (one source for the wording)."""
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    return domain["responses"]["utter_crisis_help"][0]["text"]
+
+
+def failure_replies(text: str, council_id: Optional[str]) -> List[str]:
+    """What to say when a turn failed: the crisis help first if the message signals danger
+    (the rule layer runs here too, so no failure can swallow a crisis), then a number to call."""
+    replies = []
+    try:
+        if default_matcher().match(text):
+            replies.append(_crisis_help())
+    except Exception:  # noqa: BLE001 - never let the safety net itself fail the reply
+        logger.exception("crisis check failed in the failure path")
+        replies.append(_crisis_help())
+    replies.append(failure_message(council_id))
+    return replies
 
 
 def failure_message(council_id: Optional[str]) -> str:

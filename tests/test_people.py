@@ -1,0 +1,137 @@
+"""Passing young people on to a person, and the crisis reply, through the running bot."""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from knowledge.db import make_engine
+from services.models import Referral
+from tests.conftest import ROOT, new_sender, texts
+
+CRISIS_CASES = [c["text"] for c in yaml.safe_load((ROOT / "tests" / "eval" / "crisis.yml").read_text())["cases"] if c["topic"] == "crisis"]
+# Opening moves that leave a form waiting for an answer when the crisis message arrives.
+FORM_OPENERS = [
+    ("how much is the setting up home grant", None),  # offer form asks for the council
+    ("am i a care leaver", "walsall"),  # eligibility checker asks the age
+    ("can i talk to my pa", "walsall"),  # hand-off form asks the name
+]
+CRISIS_FIRST_LINE = "I'm really glad you told me"
+
+
+def referrals(bot, sender):
+    engine = make_engine(bot.database_url)
+    with Session(engine) as session:
+        rows = list(session.execute(select(Referral).where(Referral.conversation_id == sender)).scalars())
+    engine.dispose()
+    return rows
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    return predicate()
+
+
+def test_talk_to_my_pa_runs_the_form_and_leaves_a_referral_and_an_email(bot):
+    sender = new_sender()
+    bot.say(sender, "can I speak to my PA", council="walsall")
+    assert bot.slot(sender, "requested_slot") == "handoff_name"
+    bot.say(sender, "my name is Jo")
+    bot.say(sender, "phone")
+    reply = texts(bot.say(sender, "07700 900123"))
+    assert "good time" in reply
+    bot.say(sender, "weekday mornings")
+    summary = texts(bot.say(sender, "I need help with my rent"))
+    assert "Jo" in summary and "07700900123" in summary and "send it" in summary.lower()
+    done = texts(bot.say(sender, "yes"))
+    assert "01632 960201" in done  # the team's number from the content
+    [referral] = referrals(bot, sender)
+    assert (referral.council_id, referral.reason, referral.first_name) == ("walsall", "handoff_pa", "Jo")
+    assert referral.contact_value == "07700900123" and referral.status == "new"
+    assert wait_for(lambda: [m for m in bot.smtp_messages if f"referral #{referral.id} " in m["data"]])
+
+
+def test_every_step_can_be_skipped_and_nothing_is_sent_without_yes(bot):
+    sender = new_sender()
+    bot.say(sender, "i need a real person", council="nottingham")
+    replies = [texts(bot.say(sender, "skip")) for _ in range(4)]  # name, contact, time, message
+    assert "Name: not given" in replies[-1] and "Shall I send it?" in replies[-1]
+    reply = texts(bot.say(sender, "no"))
+    assert "haven't sent anything" in reply
+    assert referrals(bot, sender) == []
+
+
+def test_stop_ends_the_hand_off(bot):
+    sender = new_sender()
+    bot.say(sender, "call me back please", council="cambridgeshire")
+    reply = texts(bot.say(sender, "stop"))
+    assert "haven't sent anything" in reply
+    assert not (bot.tracker(sender)["active_loop"] or {}).get("name")
+
+
+def test_advocate_gives_details_and_can_refer(bot):
+    sender = new_sender()
+    reply = texts(bot.say(sender, "I want an advocate", council="walsall"))
+    assert "0808 800 5792" in reply and "free" in reply and "don't work for the council" in reply
+    assert bot.slot(sender, "topic") == "advocacy"
+    bot.say(sender, "yes")
+    assert bot.slot(sender, "requested_slot") == "handoff_name"
+    for answer in ("Sam", "here", "any time", "they refused my grant", "yes"):
+        bot.say(sender, answer)
+    [referral] = referrals(bot, sender)
+    assert referral.reason == "advocacy" and referral.contact_method == "chat"
+
+
+def test_complaint_explains_how_to_complain(bot):
+    sender = new_sender()
+    reply = texts(bot.say(sender, "i want to make a complaint about my pa", council="nottingham"))
+    assert "right to complain" in reply and "0808 800 5792" in reply
+
+
+@pytest.mark.parametrize("index", range(len(CRISIS_CASES)))
+def test_every_crisis_message_interrupts_a_form_with_the_crisis_reply_first(bot, index):
+    text = CRISIS_CASES[index]
+    opener, council = FORM_OPENERS[index % len(FORM_OPENERS)]
+    sender = new_sender()
+    bot.say(sender, opener, council=council)
+    assert bot.tracker(sender)["active_loop"].get("name"), "the opener should leave a form running"
+    messages = bot.say(sender, text, council=council)
+    assert messages and messages[0]["text"].startswith(CRISIS_FIRST_LINE), f"{text!r} -> {texts(messages)[:200]}"
+    tracker = bot.tracker(sender)
+    assert not (tracker["active_loop"] or {}).get("name"), "the crisis reply must stop the form"
+    assert tracker["slots"]["topic"] == "crisis"
+    urgent = [r for r in referrals(bot, sender) if r.priority == "urgent"]
+    assert urgent and urgent[0].reason == "crisis"
+
+
+def test_crisis_reply_gives_council_emergency_number_and_office_status(bot):
+    sender = new_sender()
+    reply = texts(bot.say(sender, "i dont want to be here anymore", council="walsall"))
+    assert "01632 960202" in reply  # Walsall's emergency duty team (placeholder)
+    assert "999" in reply and "116 123" in reply
+    assert ("closed right now" in reply) or ("open now" in reply)
+
+
+def test_saying_im_fine_after_a_crisis_reply_is_accepted_kindly(bot):
+    sender = new_sender()
+    bot.say(sender, "i want to end it all", council="walsall")
+    reply = texts(bot.say(sender, "no im fine honestly you got it wrong"))
+    assert "sorry if I got that wrong" in reply and "numbers above" in reply
+
+
+def test_urgent_flag_is_emailed(bot):
+    sender = new_sender()
+    bot.say(sender, "hes going to hurt me tonight", council="nottingham")
+    [referral] = referrals(bot, sender)
+    assert referral.priority == "urgent"
+    assert wait_for(lambda: [m for m in bot.smtp_messages if f"URGENT: Pathfinder referral #{referral.id} " in m["data"]])
