@@ -36,11 +36,11 @@ SKIPPED = "skipped"
 _SKIP = re.compile(r"^\s*(skip|pass|no thanks|rather not|don'?t want to say|next)\b", re.I)
 _PHONE = re.compile(r"^(?:\+44\s?|0)(?:\d\s?){9,10}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)
-_METHODS = (
+_METHODS = (  # first match wins: "text me on this number" is a text, not this chat
     ("email", re.compile(r"\b(e-?mail|mail)\b", re.I)),
+    ("sms", re.compile(r"\b(text|sms)\b", re.I)),
     ("phone", re.compile(r"\b(phone|call|ring|bell)\b", re.I)),
     ("chat", re.compile(r"\b(here|chat|this|message me|online)\b", re.I)),
-    ("sms", re.compile(r"\b(text|sms)\b", re.I)),
 )
 _NAME_PREFIX = re.compile(r"^\s*(my name is|my name's|name'?s|i'?m|i am|it'?s|call me)\s+", re.I)
 METHOD_WORDS = {"phone": "by phone", "email": "by email", "chat": "here in this chat", "sms": "by text", SKIPPED: "when they can"}
@@ -146,7 +146,8 @@ class ActionAskHandoffConfirm(Action):
         lines = [
             "Here's what I'll send to the team:",
             f"Name: {given(tracker, 'handoff_name') or 'not given'}",
-            f"Contact: {METHOD_WORDS.get(method, method)}" + (f" ({given(tracker, 'handoff_contact_value')})" if given(tracker, "handoff_contact_value") else ""),
+            f"Contact: {METHOD_WORDS.get(method, method)}" + (f" ({given(tracker, 'handoff_contact_value')})" if given(tracker, "handoff_contact_value") else "")
+            + (" (this number)" if method == "sms" else ""),
             f"Best time: {given(tracker, 'handoff_time') or 'any time'}",
             f"Message: {given(tracker, 'handoff_message') or 'none'}",
             "Shall I send it?",

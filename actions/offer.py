@@ -1,6 +1,7 @@
 """Answering offer questions from the knowledge base for the user's council and age."""
 from __future__ import annotations
 
+import re
 from typing import Dict, List, Optional, Sequence, Text
 
 from rasa_sdk import Action, Tracker
@@ -8,7 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import buttons, council_label, engine, knowledge_base, last_question
+from actions.common import buttons, channel_of, council_label, engine, knowledge_base, last_question
 from knowledge.content import NATIONAL, Entitlement
 from knowledge.hours import describe_hours
 from services.unanswered import record_unanswered
@@ -50,32 +51,39 @@ def topic_of_question(intent: Optional[str]) -> Optional[str]:
     return QUESTION_INTENTS.get(intent or "", (None, ()))[0]
 
 
-def source_line(entitlement: Entitlement) -> str:
-    """Where a fact came from and when it was last checked, in plain words."""
+def source_name(entitlement: Entitlement) -> str:
+    """Where a fact came from, in words: the council's offer and section, or the law."""
     if entitlement.council == NATIONAL:
-        origin = entitlement.source_document
-    else:
+        return entitlement.source_document
+    council = knowledge_base().council(entitlement.council)
+    origin = (council.offer_name or council.name) if council else entitlement.council
+    return f"{origin}, {entitlement.source_section}" if entitlement.source_section else origin
+
+
+def short_source(entitlement: Entitlement) -> str:
+    """'Walsall Council offer' / 'Universal Credit Regulations 2013': the source in a few words."""
+    if entitlement.council != NATIONAL:
         council = knowledge_base().council(entitlement.council)
-        origin = council.offer_name or council.name if council else entitlement.council
-        if entitlement.source_section:
-            origin = f"{origin}, {entitlement.source_section}"
-    return f"From: {origin}. Checked {entitlement.last_checked:%-d %b %Y}."
+        return f"{council.name if council else entitlement.council} offer"
+    return re.split(r"[:;(]", entitlement.source_document)[0].strip()[:45]
 
 
-def render_entitlement(entitlement: Entitlement) -> str:
-    """One entitlement as a short message: what, how much, how to get it, where from."""
+def render_entitlement(entitlement: Entitlement, compact: bool = False) -> str:
+    """One entitlement as a short message: what, how much, who, how to get it, where from.
+
+    `compact` is the SMS shape: the same facts in fewer characters (no title, short source).
+    """
     lead = "Coming soon: " if entitlement.availability == "planned" else ""
-    lines = [f"{lead}{entitlement.title}", entitlement.answer]
-    if entitlement.amount:
-        lines.append(f"How much: {entitlement.amount.describe()}.")
     who = who_can_get(entitlement)
-    if who:
-        lines.append(f"Who can get it: {who}.")
-    lines.append(f"How to get it: {entitlement.how_to_get}")
-    if entitlement.link:
-        lines.append(entitlement.link)
-    lines.append(source_line(entitlement))
-    return "\n".join(lines)
+    amount = f"How much: {entitlement.amount.describe()}." if entitlement.amount else ""
+    if compact:
+        parts = [lead + entitlement.answer, amount, f"Who: {who}." if who else "", entitlement.how_to_get,
+                 f"(Source: {short_source(entitlement)}, checked {entitlement.last_checked:%b %Y})"]
+        return " ".join(part for part in parts if part)
+    lines = [f"{lead}{entitlement.title}", entitlement.answer, amount, f"Who can get it: {who}." if who else "",
+             f"How to get it: {entitlement.how_to_get}", entitlement.link or "",
+             f"From: {source_name(entitlement)}. Checked {entitlement.last_checked:%-d %b %Y}."]
+    return "\n".join(line for line in lines if line)
 
 
 STATUS_WORDS = {
@@ -148,8 +156,11 @@ def question_needs_age(tracker: Tracker) -> bool:
     return intent in AGE_QUESTIONS
 
 
-def show_page(dispatcher: CollectingDispatcher, found: Sequence[Entitlement], shown: List[str], size: int = PAGE_SIZE) -> List[str]:
-    """Utter the next page of answers; returns the ids shown so far."""
+def show_page(
+    dispatcher: CollectingDispatcher, found: Sequence[Entitlement], shown: List[str], size: int = PAGE_SIZE, sms: bool = False
+) -> List[str]:
+    """Utter the next page of answers (one, compact, by SMS); returns the ids shown so far."""
+    size = 1 if sms else size
     waiting = [e for e in found if e.id not in shown]
     page = waiting[:size]
     for index, entitlement in enumerate(page):
@@ -157,7 +168,7 @@ def show_page(dispatcher: CollectingDispatcher, found: Sequence[Entitlement], sh
         if index == len(page) - 1:  # every answer ends with a way to a person, and "More" when there is more
             more = [("More", "more")] if len(waiting) > len(page) else []
             extra = buttons(*more, ("Talk to a person", "I want to talk to a person"))
-        dispatcher.utter_message(text=render_entitlement(entitlement), buttons=extra)
+        dispatcher.utter_message(text=render_entitlement(entitlement, compact=sms), buttons=extra)
     return shown + [e.id for e in page]
 
 
@@ -173,7 +184,8 @@ class ActionAnswerOffer(Action):
             return self.nothing_found(dispatcher, tracker, intent, text)
         if tracker.get_slot("council") == NATIONAL:
             dispatcher.utter_message(text="Here's what every care leaver in England can get. Your council may offer more.")
-        shown = show_page(dispatcher, [e for _, e in scored], [], first_page_size(scored))
+        sms = channel_of(tracker) == "sms"
+        shown = show_page(dispatcher, [e for _, e in scored], [], first_page_size(scored), sms)
         return [SlotSet("shown_ids", shown)]
 
     @staticmethod
@@ -204,4 +216,4 @@ class ActionMoreAnswers(Action):
                 text=f"That's everything I have on that. {team_line(tracker.get_slot('council'))}",
             )
             return []
-        return [SlotSet("shown_ids", show_page(dispatcher, found, shown))]
+        return [SlotSet("shown_ids", show_page(dispatcher, found, shown, sms=channel_of(tracker) == "sms"))]

@@ -175,20 +175,13 @@ class KnowledgeBase:
         found.sort(key=lambda e: (e.council == NATIONAL, order[e.id]))
         return found
 
-    def search(
-        self,
-        council_id: Optional[str],
-        text: str,
-        topic: Optional[str] = None,
-        age: Optional[int] = None,
-        hint_keywords: Sequence[str] = (),
-    ) -> List[Entitlement]:
+    def search(self, council_id: Optional[str], text: str, **filters) -> List[Entitlement]:
         """Entitlements ranked by how well their keywords and title match the user's words.
 
         Used when the intent is clear but the sub-topic is not (e.g. "council tax" within
-        money). With a topic, entries that match nothing still follow, in council-first order.
+        money). `filters` are those of `search_scored` (topic, age, hint_keywords).
         """
-        return [entitlement for _, entitlement in self.search_scored(council_id, text, topic, age, hint_keywords)]
+        return [entitlement for _, entitlement in self.search_scored(council_id, text, **filters)]
 
     def search_scored(
         self,
@@ -198,7 +191,10 @@ class KnowledgeBase:
         age: Optional[int] = None,
         hint_keywords: Sequence[str] = (),
     ) -> List[Tuple[float, Entitlement]]:
-        """Like `search`, with each entitlement's match score (0 = matched no words)."""
+        """Entitlements best match first, each with its score (0 = matched no words).
+
+        With a topic, entries that match nothing still follow, in council-first order.
+        """
         candidates = self.entitlements(council_id, topic, age)
         words = content_words(text) | content_words(" ".join(hint_keywords))
         phrase_text = " ".join(_WORD.findall((text + " " + " ".join(hint_keywords)).lower()))

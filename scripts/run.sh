@@ -17,6 +17,12 @@ if [ -z "${PATHFINDER_AUTH_TOKEN:-}" ]; then
   [ -s var/auth_token ] || (umask 077; $PY -c 'import secrets; print(secrets.token_urlsafe(32))' > var/auth_token)
   PATHFINDER_AUTH_TOKEN="$(cat var/auth_token)"
 fi
+# Development secrets for the SMS channel (outbox mode sends nothing); production sets its own.
+for secret in sms_hash_key sms_auth_token; do
+  [ -s "var/$secret" ] || (umask 077; $PY -c 'import secrets; print(secrets.token_hex(32))' > "var/$secret")
+done
+export PATHFINDER_SMS_HASH_KEY="${PATHFINDER_SMS_HASH_KEY:-$(cat var/sms_hash_key)}"
+export PATHFINDER_SMS_AUTH_TOKEN="${PATHFINDER_SMS_AUTH_TOKEN:-$(cat var/sms_auth_token)}"
 CORS_ARGS=()
 for origin in $($PY -m bot.cors); do CORS_ARGS+=(--cors "$origin"); done
 

@@ -52,6 +52,45 @@ class Referral(Base):
     closed_at = Column(DateTime)
 
 
+class SmsInbound(Base):
+    """One row per provider message id: a retried webhook finds its id taken and is dropped.
+
+    The unique key is in the shared database, so two server processes that each receive a
+    copy of the same webhook still process it once.
+    """
+
+    __tablename__ = "sms_inbound"
+    message_sid = Column(String(64), primary_key=True)
+    sender = Column(String(80), nullable=False, index=True)  # keyed hash, never the number
+    received_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class SmsOutbound(Base):
+    """Every reply sent (or, in outbox mode, only recorded) and its delivery status."""
+
+    __tablename__ = "sms_outbound"
+    id = Column(Integer, primary_key=True)
+    sender = Column(String(80), nullable=False, index=True)  # keyed hash of the young person's number
+    council_id = Column(String(40))
+    body = Column(Text, nullable=False)
+    provider_sid = Column(String(64), index=True)
+    status = Column(String(20), nullable=False, default="queued")  # queued | recorded | sent | delivered | failed | undelivered
+    is_crisis = Column(Integer, nullable=False, default=0)
+    error = Column(Text)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class SmsState(Base):
+    """Per texter: opted out (STOP) and the numbered options of the last reply."""
+
+    __tablename__ = "sms_state"
+    sender = Column(String(80), primary_key=True)
+    opted_out_at = Column(DateTime)
+    options = Column(Text)  # JSON {"1": payload}
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
 def create_all(engine: Engine) -> None:
     """Create every missing table: knowledge and service tables alike."""
     create_schema(engine)

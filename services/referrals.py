@@ -107,7 +107,8 @@ def referral_email(referral: Referral, dashboard_url: str) -> tuple[str, str]:
         f"Reason: {referral.reason}",
         f"Channel: {referral.channel}",
         f"First name: {referral.first_name or 'not given'}",
-        f"Contact by: {referral.contact_method or 'not given'} {referral.contact_value or ''}".rstrip(),
+        # The number or address itself stays in the dashboard: e-mail is not the place for it.
+        f"Contact by: {referral.contact_method or 'not given'}" + (" (details in the dashboard)" if referral.contact_value else ""),
         f"Best time: {referral.contact_time or 'not given'}",
         f"Their message: {referral.message or '(none)'}",
         "",

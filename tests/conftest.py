@@ -24,6 +24,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 SHARED = ROOT.parent / "shared"
+SMS_AUTH_TOKEN = "test-twilio-auth-token"
+SMS_BASE_URL = "https://pathfinder.example.org"  # the public URL a proxy would forward from
 POSTGRES_URL = os.environ.get("PATHFINDER_TEST_POSTGRES_URL", "postgresql://postgres@localhost:5432/test")
 
 
@@ -152,6 +154,10 @@ def start_bot(model: Path, folder: Path, smtp_port: int, with_actions: bool = Tr
         PATHFINDER_SMTP_HOST="127.0.0.1",
         PATHFINDER_SMTP_PORT=str(smtp_port),
         PATHFINDER_VAR_DIR=str(folder / "var"),
+        PATHFINDER_SMS_AUTH_TOKEN=SMS_AUTH_TOKEN,
+        PATHFINDER_SMS_HASH_KEY="test-hash-key",
+        PATHFINDER_SMS_BASE_URL=SMS_BASE_URL,
+        PATHFINDER_SMS_MODE="outbox",
     )
     subprocess.run([PYTHON, "-m", "bot.content", "reload"], cwd=ROOT, env=env, check=True, capture_output=True)
     commands = [

@@ -1,0 +1,209 @@
+"""SMS channel for Twilio's messaging webhooks (POST /webhooks/sms/webhook).
+
+Rasa 3.6's own twilio channel checks no signature, does not de-duplicate retries, answers
+only after the whole turn and drops blank form fields. This one:
+- checks X-Twilio-Signature (official library) against the public URL (configurable base
+  URL, for a proxy in front) and answers 403 to anything unsigned or tampered;
+- reads the form body itself so blank fields (a picture-only MMS has Body="") are kept;
+- acknowledges at once with empty TwiML and sends the reply through the API afterwards,
+  in order per texter;
+- processes each MessageSid once, across processes (unique key in the shared database);
+- knows the council from the number that was texted (`To`);
+- handles STOP / START / HELP, turns buttons into numbered options, keeps replies in GSM-7
+  and within 3 segments (the crisis reply excepted);
+- never stores the phone number with the conversation: the conversation id is a keyed hash.
+
+`mode: outbox` (the default) records replies in the sms_outbound table instead of sending
+them, so no provider account is needed to try it.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from urllib.parse import parse_qsl
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+
+from bot.channels.safety import failure_replies, neutralise
+from bot.config import load_settings
+from bot.sms_text import MAX_SEGMENTS, SmsReply, fit, render, to_gsm7
+from knowledge.db import make_engine
+from knowledge.store import KnowledgeBase
+from services import sms as store
+from services.models import create_all
+
+logger = logging.getLogger(__name__)
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
+START_WORDS = {"start", "unstop", "yes"}
+HELP_WORDS = {"help", "info"}
+CRISIS_MARK = "call 999"
+
+
+class SmsCollector(CollectingOutputChannel):
+    """Collects a turn's replies; named "sms" so domain responses' `channel: sms` variants apply."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "sms"
+
+
+class SmsInput(InputChannel):
+    """Twilio-compatible SMS input; replies through Twilio's API or the outbox table."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "sms"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        return cls(
+            auth_token=str(credentials.get("auth_token") or os.environ.get("PATHFINDER_SMS_AUTH_TOKEN", "")),
+            account_sid=str(credentials.get("account_sid") or os.environ.get("PATHFINDER_SMS_ACCOUNT_SID", "")),
+            base_url=str(credentials.get("base_url") or os.environ.get("PATHFINDER_SMS_BASE_URL", "")),
+            mode=str(credentials.get("mode") or os.environ.get("PATHFINDER_SMS_MODE", "outbox")),
+            numbers={str(k): str(v) for k, v in (credentials.get("numbers") or {}).items()},
+            hash_key=str(credentials.get("hash_key") or os.environ.get("PATHFINDER_SMS_HASH_KEY", "")),
+        )
+
+    def __init__(self, auth_token: str, account_sid: str, base_url: str, mode: str, numbers: Dict[str, str], hash_key: str):
+        if not auth_token:
+            raise ValueError("the sms channel needs auth_token (credentials.yml or PATHFINDER_SMS_AUTH_TOKEN)")
+        if not hash_key:
+            raise ValueError("the sms channel needs hash_key (PATHFINDER_SMS_HASH_KEY): it pseudonymises phone numbers")
+        if mode not in ("outbox", "twilio"):
+            raise ValueError(f"sms mode must be 'outbox' or 'twilio', not {mode!r}")
+        self.validator = RequestValidator(auth_token)
+        self.auth_token, self.account_sid, self.mode = auth_token, account_sid, mode
+        self.base_url = base_url.rstrip("/")
+        self.numbers = {re.sub(r"\s", "", k): v for k, v in numbers.items()}
+        self.hash_key = hash_key.encode()
+        self.engine = make_engine(load_settings().database_url)
+        create_all(self.engine)
+        self.kb = KnowledgeBase(self.engine)
+        self._locks: Dict[str, asyncio.Lock] = {}
+        self._client = None
+
+    # ---- HTTP --------------------------------------------------------------------------
+    def public_url(self, request: Request) -> str:
+        """The URL Twilio signed: the configured public base (behind a proxy) + path + query."""
+        base = self.base_url or f"{request.scheme}://{request.host}"
+        query = f"?{request.query_string}" if request.query_string else ""
+        return f"{base}{request.path}{query}"
+
+    def signed_params(self, request: Request) -> Optional[Dict[str, str]]:
+        """The form fields (blank ones kept) if the signature is right, else None."""
+        params = dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not signature or not self.validator.validate(self.public_url(request), params, signature):
+            return None
+        return params
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        hook = Blueprint("pathfinder_sms", __name__)
+
+        @hook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            params = self.signed_params(request)
+            if params is None:
+                return response.text("invalid signature", status=403)
+            number = params.get("From", "")
+            sender = store.sender_id(number, self.hash_key)
+            message_id = params.get("MessageSid") or request.headers.get("I-Twilio-Idempotency-Token", "")
+            if message_id and not store.claim_message(self.engine, message_id, sender):
+                return response.text(EMPTY_TWIML, content_type="text/xml")
+            request.app.add_task(self.handle(on_new_message, params, sender))
+            return response.text(EMPTY_TWIML, content_type="text/xml")
+
+        @hook.route("/status", methods=["POST"])
+        async def status(request: Request) -> HTTPResponse:
+            params = self.signed_params(request)
+            if params is None:
+                return response.text("invalid signature", status=403)
+            store.record_status(self.engine, params.get("MessageSid", ""), params.get("MessageStatus", ""), params.get("ErrorCode"))
+            return response.text("", status=204)
+
+        return hook
+
+    # ---- one inbound text --------------------------------------------------------------
+    async def handle(self, on_new_message, params: Dict[str, str], sender: str) -> None:
+        """Process one text, in order with the texter's other texts."""
+        lock = self._locks.setdefault(sender, asyncio.Lock())
+        async with lock:
+            try:
+                await self._handle(on_new_message, params, sender)
+            except Exception:  # noqa: BLE001 - logged; the safety replies are inside _handle
+                logger.exception("sms turn failed")
+
+    async def _handle(self, on_new_message, params: Dict[str, str], sender: str) -> None:
+        number, texted = params.get("From", ""), re.sub(r"\s", "", params.get("To", ""))
+        council = self.numbers.get(texted)
+        body = (params.get("Body") or "").strip()
+        keyword = body.lower().strip(" .!")
+        if keyword in STOP_WORDS:
+            store.set_opted_out(self.engine, sender, True)
+            return await self.send(sender, number, texted, council, "You won't get any more messages from Pathfinder. Text START to use it again.")
+        if store.is_opted_out(self.engine, sender):
+            if keyword not in START_WORDS:
+                return None
+            store.set_opted_out(self.engine, sender, False)
+            return await self.send(sender, number, texted, council, "Welcome back to Pathfinder. What would you like to know?")
+        if keyword in HELP_WORDS:
+            return await self.send(sender, number, texted, council, self.help_text(council))
+        if not body:
+            text = "Sorry, I can only read text, not pictures or files. Please type your question."
+            return await self.send(sender, number, texted, council, text)
+        text = store.option_payload(self.engine, sender, body) or neutralise(body)
+        collector = SmsCollector()
+        try:
+            await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata={"council": council} if council else {}))
+            messages = collector.messages or [{"text": reply} for reply in failure_replies(text, council)]
+        except Exception:  # noqa: BLE001
+            logger.exception("sms turn failed")
+            messages = collector.messages + [{"text": reply} for reply in failure_replies(text, council)]
+        store.fill_sms_contact(self.engine, sender, number)
+        reply = render(messages)
+        store.remember_options(self.engine, sender, reply.options)
+        for body in reply.bodies:
+            await self.send(sender, number, texted, council, body)
+
+    def help_text(self, council: Optional[str]) -> str:
+        team = self.kb.contact(council, "leaving_care_team")
+        call = f" To talk to a person call {team.name}: {team.phone}." if team and team.phone else ""
+        return to_gsm7("Pathfinder answers questions about help for care leavers. Just text your question." + call + " Text STOP to stop.")
+
+    async def send(self, sender: str, number: str, texted: str, council: Optional[str], body: str) -> None:
+        """Send (or record) one reply; the crisis reply may be longer than 3 segments."""
+        is_crisis = CRISIS_MARK in body
+        body = to_gsm7(body)
+        if not is_crisis:
+            body = fit(body, MAX_SEGMENTS)
+        outbound = store.record_outbound(self.engine, sender, council, body, is_crisis, "recorded" if self.mode == "outbox" else "queued")
+        if self.mode == "outbox":
+            return
+        try:
+            message = await asyncio.to_thread(self.client().messages.create, to=number, from_=texted, body=body,
+                                              status_callback=f"{self.base_url}/webhooks/sms/status" if self.base_url else None)
+            store.mark_sent(self.engine, outbound, message.sid, "sent")
+        except Exception as error:  # noqa: BLE001 - recorded; a failed crisis reply is flagged
+            logger.exception("sms send failed")
+            store.mark_sent(self.engine, outbound, None, "failed", str(error)[:300])
+
+    def client(self):
+        if self._client is None:
+            from twilio.rest import Client
+
+            self._client = Client(self.account_sid, self.auth_token)
+        return self._client

@@ -1,0 +1,106 @@
+"""Shaping replies for SMS: GSM-7 only, numbered options instead of buttons, few segments.
+
+One character outside GSM-7 (an emoji, a curly quote) switches a whole message to UCS-2,
+where a segment holds 70 characters instead of 160, so every reply is cleaned first.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Dict, List, Sequence
+
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = set("^{}\\[~]|€")  # each costs two septets
+REPLACEMENTS = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
+    "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-",
+    "\u2026": "...", "\u00a0": " ", "\u2022": "-", "\u00b7": "-", "\t": " ",
+}
+SINGLE_LIMIT, PART_LIMIT = 160, 153
+MAX_SEGMENTS = 3
+
+
+def to_gsm7(text: str) -> str:
+    """The text with every character made GSM-7: look-alikes swapped, accents dropped, emoji removed."""
+    out = []
+    for char in text:
+        char = REPLACEMENTS.get(char, char)
+        if all(c in GSM7_BASIC or c in GSM7_EXTENDED for c in char):
+            out.append(char)
+            continue
+        plain = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
+        out.append(plain if plain and all(c in GSM7_BASIC for c in plain) else "")
+    return re.sub(r"[ ]{2,}", " ", "".join(out)).strip()
+
+
+def septets(text: str) -> int:
+    return sum(2 if char in GSM7_EXTENDED else 1 for char in text)
+
+
+def is_gsm7(text: str) -> bool:
+    return all(char in GSM7_BASIC or char in GSM7_EXTENDED for char in text)
+
+
+def segments(text: str) -> int:
+    """How many SMS segments the text needs (UCS-2 when it has any non-GSM-7 character)."""
+    if is_gsm7(text):
+        size, single, part = septets(text), SINGLE_LIMIT, PART_LIMIT
+    else:
+        size, single, part = len(text.encode("utf-16-le")) // 2, 70, 67
+    return 1 if size <= single else math.ceil(size / part)
+
+
+def short_link(url: str) -> str:
+    """'https://www.walsall.gov.uk/care-leavers/' -> 'walsall.gov.uk/care-leavers'."""
+    return re.sub(r"^https://(www\.)?", "", url).rstrip("/")
+
+
+@dataclass
+class SmsReply:
+    bodies: List[str]  # one SMS each, packed so none is over MAX_SEGMENTS when the content allows
+    options: Dict[str, str] = field(default_factory=dict)  # "1" -> payload
+
+    @property
+    def body(self) -> str:
+        return "\n".join(self.bodies)
+
+
+def render(messages: Sequence[dict], max_segments: int = MAX_SEGMENTS) -> SmsReply:
+    """A turn's bot messages as SMS: texts packed into as few texts as fit, buttons as numbered options."""
+    parts: List[str] = []
+    options: Dict[str, str] = {}
+    for message in messages:
+        text = re.sub(r"https://\S+", lambda m: short_link(m.group(0)), message.get("text") or "")
+        lines = []
+        for button in message.get("buttons") or []:
+            number = str(len(options) + 1)
+            options[number] = button.get("payload") or button.get("title") or ""
+            lines.append(f"{number} {button.get('title', '')}")
+        if lines:
+            text = f"{text}\nReply " + ", ".join(lines) if text else "Reply " + ", ".join(lines)
+        if text:
+            parts.append(to_gsm7(text))
+    bodies: List[str] = []
+    for part in parts:
+        joined = f"{bodies[-1]}\n{part}" if bodies else part
+        if bodies and segments(joined) <= max_segments:
+            bodies[-1] = joined
+        else:
+            bodies.append(part)
+    return SmsReply(bodies, options)
+
+
+def fit(body: str, max_segments: int = MAX_SEGMENTS) -> str:
+    """Cut a body to `max_segments` at a line or sentence end (last resort; content should fit)."""
+    if segments(body) <= max_segments:
+        return body
+    limit = PART_LIMIT * max_segments - 12
+    cut = body[:limit]
+    end = max(cut.rfind("\n"), cut.rfind(". "))
+    return (cut[: end + 1] if end > limit // 2 else cut).rstrip() + " (more: ask)"

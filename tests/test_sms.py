@@ -1,0 +1,218 @@
+"""The SMS channel: signed Twilio webhooks in, replies in the outbox, shaped for SMS."""
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+import pytest
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from twilio.request_validator import RequestValidator
+
+import actions.offer
+from bot.sms_text import MAX_SEGMENTS, is_gsm7, render, segments, to_gsm7
+from knowledge.content import load_offers
+from knowledge.db import make_engine
+from knowledge.store import KnowledgeBase
+from services.models import Referral, SmsOutbound
+from services.sms import record_status, sender_id
+from tests.conftest import ROOT, SMS_AUTH_TOKEN, SMS_BASE_URL
+
+WALSALL_NUMBER = "+441632960211"  # credentials.yml: texting this number means Walsall
+PATH = "/webhooks/sms/webhook"
+
+
+# ---- unit: signatures and text shaping ---------------------------------------------------
+def test_twilio_published_signature_vector():
+    params = {"CallSid": "CA1234567890ABCDE", "Caller": "+14158675309", "Digits": "1234", "From": "+14158675309", "To": "+18005551212"}
+    validator = RequestValidator("12345")
+    assert validator.compute_signature("https://mycompany.com/myapp.php?foo=1&bar=2", params) == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+
+
+@pytest.mark.parametrize(
+    "raw, clean",
+    [("It’s “free” — honest…", "It's \"free\" - honest..."), ("Great news 🎉🎉", "Great news"), ("café", "café"), ("naïve", "naive")],
+)
+def test_text_is_made_gsm7(raw, clean):
+    assert to_gsm7(raw) == clean and is_gsm7(to_gsm7(raw))
+
+
+def test_one_emoji_would_cost_ucs2_segments_but_not_after_cleaning():
+    text = "a" * 150 + " 🙂"
+    assert segments(text) == 3  # UCS-2: 67 characters a segment
+    assert segments(to_gsm7(text)) == 1
+
+
+def test_buttons_become_numbered_options():
+    reply = render([{"text": "Which council?", "buttons": [{"title": "Walsall", "payload": "Walsall"}, {"title": "Not sure", "payload": "not sure"}]}])
+    assert reply.body.endswith("Reply 1 Walsall, 2 Not sure")
+    assert reply.options == {"1": "Walsall", "2": "not sure"}
+
+
+def sms_variant(variants):
+    return next((v for v in variants if v.get("channel") == "sms"), variants[0])
+
+
+def test_every_domain_response_fits_sms_limits():
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+    for name, variants in domain["responses"].items():
+        reply = render([sms_variant(variants)])
+        assert all(is_gsm7(body) for body in reply.bodies), name
+        if name != "utter_crisis_help":
+            assert all(segments(body) <= MAX_SEGMENTS for body in reply.bodies), (name, reply.body)
+
+
+def test_every_offer_answer_fits_sms_limits(tmp_path, monkeypatch):
+    kb = KnowledgeBase(make_engine(f"sqlite:///{tmp_path / 'kb.db'}"))
+    kb.reload()
+    monkeypatch.setattr(actions.offer, "knowledge_base", lambda: kb)
+    buttons = [{"title": "More", "payload": "more"}, {"title": "Talk to a person", "payload": "x"}]
+    for entry in load_offers().entitlements:
+        [body] = render([{"text": actions.offer.render_entitlement(entry, compact=True), "buttons": buttons}]).bodies
+        assert is_gsm7(body) and segments(body) <= MAX_SEGMENTS, (entry.id, segments(body), body)
+
+
+# ---- live: the running bot ----------------------------------------------------------------
+class Texter:
+    """A phone texting the bot through signed Twilio-style webhooks."""
+
+    def __init__(self, bot, number=None, to=WALSALL_NUMBER):
+        self.bot, self.number, self.to = bot, number or f"+447700900{uuid.uuid4().int % 1000:03d}", to
+        self.sender = sender_id(self.number, b"test-hash-key")
+        self.engine = make_engine(bot.database_url)
+
+    def post(self, params, signature=None, path=PATH, sign_url=None):
+        body = urllib.parse.urlencode(params).encode()
+        signature = signature if signature is not None else RequestValidator(SMS_AUTH_TOKEN).compute_signature(sign_url or SMS_BASE_URL + path, params)
+        request = urllib.request.Request(self.bot.url + path, data=body, headers={"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"})
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return reply.status, reply.read().decode()
+
+    def text(self, body, sid=None, **extra):
+        params = {"MessageSid": sid or f"SM{uuid.uuid4().hex}", "From": self.number, "To": self.to, "Body": body, **extra}
+        return self.post(params)
+
+    def outbox(self):
+        with Session(self.engine) as session:
+            return list(session.execute(select(SmsOutbound).where(SmsOutbound.sender == self.sender).order_by(SmsOutbound.id)).scalars())
+
+    def converse(self, body, timeout=30.0):
+        """Text and wait for the replies to this text; returns them joined."""
+        before = len(self.outbox())
+        status, twiml = self.text(body)
+        assert status == 200 and "<Response>" in twiml
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            rows = self.outbox()
+            if len(rows) > before:
+                time.sleep(0.5)  # a turn may send more than one text
+                return "\n".join(r.body for r in self.outbox()[before:])
+            time.sleep(0.1)
+        raise AssertionError(f"no reply to {body!r}")
+
+
+def test_a_signed_text_is_answered_in_the_outbox(bot):
+    texter = Texter(bot)
+    reply = texter.converse("hi")
+    assert "Pathfinder" in reply
+    for row in texter.outbox():
+        assert is_gsm7(row.body) and segments(row.body) <= MAX_SEGMENTS
+
+
+@pytest.mark.parametrize("case", ["missing", "wrong", "tampered", "other_url"])
+def test_unsigned_or_tampered_webhooks_get_403(bot, case):
+    texter = Texter(bot)
+    params = {"MessageSid": f"SM{uuid.uuid4().hex}", "From": texter.number, "To": texter.to, "Body": "hi"}
+    good = RequestValidator(SMS_AUTH_TOKEN).compute_signature(SMS_BASE_URL + PATH, params)
+    signature, sent = {"missing": "", "wrong": "bm90IGEgc2lnbmF0dXJl", "tampered": good, "other_url": None}[case], dict(params)
+    if case == "tampered":
+        sent["Body"] = "something else"
+    with pytest.raises(urllib.error.HTTPError) as error:
+        texter.post(sent, signature=signature, sign_url="https://attacker.test" + PATH if case == "other_url" else None)
+    assert error.value.code == 403
+    time.sleep(1)
+    assert texter.outbox() == []
+
+
+def test_a_retried_webhook_is_answered_once(bot):
+    texter = Texter(bot)
+    sid = f"SM{uuid.uuid4().hex}"
+    for _ in range(3):
+        assert texter.text("thanks", sid=sid)[0] == 200
+    time.sleep(3)
+    assert len(texter.outbox()) == 1
+
+
+def test_picture_only_message_gets_a_friendly_reply(bot):
+    texter = Texter(bot)
+    before = len(texter.outbox())
+    texter.text("", NumMedia="1", MediaUrl0="https://example.invalid/x.jpg")
+    time.sleep(2)
+    assert "only read text" in texter.outbox()[before].body
+
+
+def test_numbered_option_answers_a_button(bot):
+    texter = Texter(bot, to="+441632960999")  # a number with no council: the bot asks
+    reply = texter.converse("how much is the setting up home grant")
+    assert "2 Walsall" in reply
+    assert "2,000" in texter.converse("2")
+
+
+def test_council_comes_from_the_number_texted(bot):
+    texter = Texter(bot)
+    reply = texter.converse("how much is the setting up home grant")
+    assert "2,000" in reply
+
+
+def test_stop_start_and_help(bot):
+    texter = Texter(bot)
+    assert "Text START" in texter.converse("STOP")
+    count = len(texter.outbox())
+    texter.text("hello?")
+    time.sleep(2)
+    assert len(texter.outbox()) == count  # nothing is sent after STOP
+    assert "Welcome back" in texter.converse("START")
+    assert "01632 960201" in texter.converse("HELP")
+
+
+def test_crisis_over_sms_gets_the_crisis_reply_and_an_urgent_flag(bot):
+    texter = Texter(bot)
+    reply = texter.converse("i want to kill myself")
+    assert "116 123" in reply and "SHOUT" in reply
+    with Session(texter.engine) as session:
+        [flag] = session.execute(select(Referral).where(Referral.conversation_id == texter.sender)).scalars()
+    assert flag.priority == "urgent" and flag.channel == "sms"
+
+
+def test_failed_delivery_of_a_crisis_reply_raises_a_flag(bot):
+    texter = Texter(bot)
+    texter.converse("i want to end it all tonight")
+    crisis_row = next(r for r in texter.outbox() if r.is_crisis)
+    with Session(texter.engine) as session, session.begin():
+        session.get(SmsOutbound, crisis_row.id).provider_sid = "SMfailed" + texter.sender[-8:]
+    status_params = {"MessageSid": "SMfailed" + texter.sender[-8:], "MessageStatus": "undelivered", "ErrorCode": "30003"}
+    assert texter.post(status_params, path="/webhooks/sms/status")[0] == 204
+    with Session(texter.engine) as session:
+        flags = list(session.execute(select(Referral).where(Referral.conversation_id == texter.sender, Referral.priority == "urgent")).scalars())
+    assert any("undelivered" in (f.detail or "") for f in flags)
+
+
+def test_hand_off_by_sms_offers_this_number_and_stores_it_only_on_the_referral(bot):
+    texter = Texter(bot)
+    texter.converse("can i talk to my pa")
+    options = texter.converse("Jo")
+    assert "1 Text me on this number" in options
+    texter.converse("1")
+    texter.converse("after 5")
+    assert "Shall I send it" in texter.converse("help with my rent")
+    texter.converse("yes")
+    with Session(texter.engine) as session:
+        [referral] = session.execute(select(Referral).where(Referral.conversation_id == texter.sender)).scalars()
+    assert referral.contact_method == "sms" and referral.contact_value == texter.number
+    tracker = json.dumps(bot.tracker(texter.sender))
+    assert texter.number not in tracker and texter.number.lstrip("+") not in tracker
