@@ -17,6 +17,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.safety import clean_metadata, failure_replies, neutralise
+from bot.channels.takeover import WORKER_HAS_IT, is_paused, parse_since, staff_messages
 
 logger = logging.getLogger(__name__)
 _SENDER = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
@@ -45,6 +46,15 @@ class PathfinderRestInput(RestInput):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        @webhook.route("/updates", methods=["GET"])
+        async def updates(request: Request) -> HTTPResponse:
+            """Staff replies for a conversation (the widget polls this while a worker has it)."""
+            sender = request.args.get("sender", "")
+            if not _SENDER.match(sender):
+                return response.json({"error": "give ?sender=<conversation id>"}, status=400)
+            messages = await staff_messages(request, sender, parse_since(request.args.get("since")))
+            return response.json({"paused": await is_paused(request, sender), "messages": messages})
+
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             body = request.json if isinstance(request.json, dict) else None
@@ -63,6 +73,8 @@ class PathfinderRestInput(RestInput):
             except Exception:  # noqa: BLE001 - whatever broke, the user gets a number to call
                 logger.exception("turn failed for a REST message")
                 failed = True
+            if not failed and not collector.messages and await is_paused(request, sender):
+                collector.messages.append({"recipient_id": sender, "text": WORKER_HAS_IT})
             if failed or not collector.messages:
                 said = " ".join(m.get("text") or "" for m in collector.messages)
                 for reply in failure_replies(text, metadata.get("council")):

@@ -124,6 +124,7 @@ class SmsInput(InputChannel):
             message_id = params.get("MessageSid") or request.headers.get("I-Twilio-Idempotency-Token", "")
             if message_id and not store.claim_message(self.engine, message_id, sender):
                 return response.text(EMPTY_TWIML, content_type="text/xml")
+            self.agent = getattr(request.app.ctx, "agent", None)  # for the paused check in the task
             request.app.add_task(self.handle(on_new_message, params, sender))
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
@@ -169,6 +170,8 @@ class SmsInput(InputChannel):
         collector = SmsCollector()
         try:
             await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata={"council": council} if council else {}))
+            if not collector.messages and await self.paused(sender):
+                return None  # a worker has this conversation and replies by text themselves
             messages = collector.messages or [{"text": reply} for reply in failure_replies(text, council)]
         except Exception:  # noqa: BLE001
             logger.exception("sms turn failed")
@@ -178,6 +181,14 @@ class SmsInput(InputChannel):
         store.remember_options(self.engine, sender, reply.options)
         for body in reply.bodies:
             await self.send(sender, number, texted, council, body)
+
+    async def paused(self, sender: str) -> bool:
+        tracker = await self.agent_tracker(sender)
+        return bool(tracker and tracker.is_paused())
+
+    async def agent_tracker(self, sender: str):
+        agent = getattr(self, "agent", None)
+        return await agent.tracker_store.retrieve(sender) if agent and agent.tracker_store else None
 
     def help_text(self, council: Optional[str]) -> str:
         team = self.kb.contact(council, "leaving_care_team")
