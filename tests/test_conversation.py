@@ -135,3 +135,58 @@ def test_unclear_message_gets_the_fallback_with_a_person_offered(bot):
     reply = texts(bot.say(sender, "zxqv blorp"))
     assert "Talk to a person" in reply
     assert bot.slot(sender, "topic") == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    "council, question, fact",
+    [
+        ("walsall", "how much is the setting up home grant", "2,000"),
+        ("walsall", "do I pay council tax", "25"),
+        ("walsall", "can I stay with my foster carers after 18", "21"),
+        ("cambridgeshire", "can I stay with my foster carers after 18", "21"),
+        ("walsall", "is there money for uni", "2,000"),
+        ("nottingham", "is there money for uni", "2,000"),
+    ],
+)
+def test_offer_questions_get_the_councils_answer_with_amount_and_date(bot, council, question, fact):
+    reply = texts(bot.say(new_sender(), question, council=council))
+    assert fact in reply
+    assert "Checked 25 Nov 2026" in reply  # where the fact came from and when it was checked
+    assert "How to get it:" in reply
+
+
+def test_answers_come_from_the_users_council(bot):
+    walsall = texts(bot.say(new_sender(), "do I pay council tax", council="walsall"))
+    nottingham = texts(bot.say(new_sender(), "do I pay council tax", council="nottingham"))
+    assert "Walsall" in walsall and "Walsall" not in nottingham
+
+
+def test_nothing_in_the_offer_is_said_honestly_and_recorded(bot):
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from knowledge.db import make_engine
+    from services.models import UnansweredQuestion
+
+    sender = new_sender()
+    reply = texts(bot.say(sender, "how do i register with a dentist", council="cambridgeshire"))
+    assert "couldn't find anything about that" in reply and "01632 960101" in reply
+    engine = make_engine(bot.database_url)
+    with Session(engine) as session:
+        [row] = session.execute(select(UnansweredQuestion).where(UnansweredQuestion.conversation_id == sender)).scalars()
+    assert row.council_id == "cambridgeshire" and row.topic == "health" and "dentist" in row.text
+
+
+def test_repeated_misunderstanding_offers_a_person(bot):
+    sender = new_sender()
+    bot.say(sender, "zxqv blorp")
+    reply = texts(bot.say(sender, "qwpoe zzkj"))
+    assert "A person might help better" in reply and "Talk to a person" in reply
+
+
+def test_more_shows_the_next_answers(bot):
+    sender = new_sender()
+    first = texts(bot.say(sender, "what money help is there", council="walsall"))
+    assert "More" in first
+    more = texts(bot.say(sender, "more"))
+    assert "How to get it:" in more and more != first

@@ -216,3 +216,16 @@ def test_hand_off_by_sms_offers_this_number_and_stores_it_only_on_the_referral(b
     assert referral.contact_method == "sms" and referral.contact_value == texter.number
     tracker = json.dumps(bot.tracker(texter.sender))
     assert texter.number not in tracker and texter.number.lstrip("+") not in tracker
+
+
+def test_a_burst_of_texts_is_answered_in_order(bot):
+    texter = Texter(bot)
+    texter.converse("hi")
+    before = len(texter.outbox())
+    for body in ("thanks", "how much is the setting up home grant", "bye"):
+        texter.text(body)
+    deadline = time.monotonic() + 60
+    while len(texter.outbox()) < before + 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    bodies = [row.body for row in texter.outbox()[before:]]
+    assert "welcome" in bodies[0].lower() and "2,000" in bodies[1] and "Bye" in bodies[2], bodies
