@@ -47,6 +47,11 @@ QUESTION_INTENTS: Dict[str, tuple] = {
 }
 
 
+# Sections whose entries also answer a question, beyond its own section: "can I still get
+# help at 22?" is an eligibility question, but the answer is PA support up to 25.
+ALSO_SEARCH: Dict[str, tuple] = {"ask_support_after_21": ("personal_adviser",)}
+
+
 def topic_of_question(intent: Optional[str]) -> Optional[str]:
     return QUESTION_INTENTS.get(intent or "", (None, ()))[0]
 
@@ -126,10 +131,11 @@ def find_answers(tracker: Tracker) -> tuple:
     """(intent, text, [(score, entitlement)] best first) for the user's latest offer question."""
     intent, text = last_question(tracker)
     topic, hints = QUESTION_INTENTS.get(intent or "", (tracker.get_slot("topic"), ()))
-    age = tracker.get_slot("age")
-    found = knowledge_base().search_scored(
-        tracker.get_slot("council"), text, topic=topic, age=int(age) if age else None, hint_keywords=hints
-    )
+    age = int(tracker.get_slot("age")) if tracker.get_slot("age") else None
+    found = []
+    for section in (topic, *ALSO_SEARCH.get(intent or "", ())):
+        found += knowledge_base().search_scored(tracker.get_slot("council"), text, topic=section, age=age, hint_keywords=hints)
+    found.sort(key=lambda pair: -pair[0])  # stable: equal scores keep council-first order
     return intent, text, found
 
 
