@@ -76,13 +76,6 @@ def council_label(council_id: Optional[str]) -> str:
     return council.name
 
 
-def known_council(council_id: Optional[str]) -> Optional[str]:
-    """The id if it is one the knowledge base has (the national layer counts), else None."""
-    if council_id and knowledge_base().council(council_id):
-        return council_id
-    return None
-
-
 _NUMBER_WORDS = {
     "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
     "twenty one": 21, "twenty two": 22, "twenty three": 23, "twenty four": 24, "twenty five": 25,

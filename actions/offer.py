@@ -52,10 +52,6 @@ QUESTION_INTENTS: Dict[str, tuple] = {
 ALSO_SEARCH: Dict[str, tuple] = {"ask_support_after_21": ("personal_adviser",)}
 
 
-def topic_of_question(intent: Optional[str]) -> Optional[str]:
-    return QUESTION_INTENTS.get(intent or "", (None, ()))[0]
-
-
 def source_name(entitlement: Entitlement) -> str:
     """Where a fact came from, in words: the council's offer and section, or the law."""
     if entitlement.council == NATIONAL:

@@ -10,7 +10,7 @@ import json
 import re
 import threading
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.engine import Engine
@@ -320,7 +320,3 @@ def _entitlement_from_row(row: EntitlementRow) -> Entitlement:
         link=row.link,
         availability=row.availability,
     )
-
-
-def ids(entitlements: Iterable[Entitlement]) -> List[str]:
-    return [e.id for e in entitlements]

@@ -11,7 +11,7 @@ import datetime as dt
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import List, Optional
+from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -56,17 +56,6 @@ def create_referral(engine: Engine, new: NewReferral) -> int:
         session.add(row)
         session.flush()
         return row.id
-
-
-def get_referral(engine: Engine, referral_id: int) -> Optional[Referral]:
-    with Session(engine, expire_on_commit=False) as session:
-        return session.get(Referral, referral_id)
-
-
-def referrals_for(engine: Engine, conversation_id: str) -> List[Referral]:
-    with Session(engine, expire_on_commit=False) as session:
-        query = select(Referral).where(Referral.conversation_id == conversation_id).order_by(Referral.id)
-        return list(session.execute(query).scalars())
 
 
 def has_open_urgent(engine: Engine, conversation_id: str) -> bool:

@@ -22,7 +22,7 @@ import asyncio
 import logging
 import os
 import re
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 from urllib.parse import parse_qsl
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -32,8 +32,9 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from bot.channels.safety import failure_replies, neutralise
+from bot.channels.takeover import agent_is_paused, agent_of
 from bot.config import load_settings
-from bot.sms_text import MAX_SEGMENTS, SmsReply, fit, render, to_gsm7
+from bot.sms_text import MAX_SEGMENTS, fit, render, to_gsm7
 from knowledge.db import make_engine
 from knowledge.store import KnowledgeBase
 from services import sms as store
@@ -91,6 +92,7 @@ class SmsInput(InputChannel):
         self.kb = KnowledgeBase(self.engine)
         self._locks: Dict[str, asyncio.Lock] = {}
         self._client = None
+        self.agent = None
 
     # ---- HTTP --------------------------------------------------------------------------
     def public_url(self, request: Request) -> str:
@@ -124,7 +126,7 @@ class SmsInput(InputChannel):
             message_id = params.get("MessageSid") or request.headers.get("I-Twilio-Idempotency-Token", "")
             if message_id and not store.claim_message(self.engine, message_id, sender):
                 return response.text(EMPTY_TWIML, content_type="text/xml")
-            self.agent = getattr(request.app.ctx, "agent", None)  # for the paused check in the task
+            self.agent = agent_of(request)  # for the paused check in the background task
             request.app.add_task(self.handle(on_new_message, params, sender))
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
@@ -170,7 +172,7 @@ class SmsInput(InputChannel):
         collector = SmsCollector()
         try:
             await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata={"council": council} if council else {}))
-            if not collector.messages and await self.paused(sender):
+            if not collector.messages and await agent_is_paused(self.agent, sender):
                 return None  # a worker has this conversation and replies by text themselves
             messages = collector.messages or [{"text": reply} for reply in failure_replies(text, council)]
         except Exception:  # noqa: BLE001
@@ -181,14 +183,6 @@ class SmsInput(InputChannel):
         store.remember_options(self.engine, sender, reply.options)
         for body in reply.bodies:
             await self.send(sender, number, texted, council, body)
-
-    async def paused(self, sender: str) -> bool:
-        tracker = await self.agent_tracker(sender)
-        return bool(tracker and tracker.is_paused())
-
-    async def agent_tracker(self, sender: str):
-        agent = getattr(self, "agent", None)
-        return await agent.tracker_store.retrieve(sender) if agent and agent.tracker_store else None
 
     def help_text(self, council: Optional[str]) -> str:
         team = self.kb.contact(council, "leaving_care_team")

@@ -14,21 +14,29 @@ from sanic.request import Request
 WORKER_HAS_IT = "A worker is reading your messages and will reply here."
 
 
-async def _tracker(request: Request, sender: str):
-    agent = getattr(request.app.ctx, "agent", None)
+def agent_of(request: Request):
+    """The Rasa agent the server keeps on the app (None before the model is loaded)."""
+    return getattr(request.app.ctx, "agent", None)
+
+
+async def _tracker(agent, sender: str):
     if agent is None or agent.tracker_store is None:
         return None
     return await agent.tracker_store.retrieve(sender)
 
 
-async def is_paused(request: Request, sender: str) -> bool:
-    tracker = await _tracker(request, sender)
+async def agent_is_paused(agent, sender: str) -> bool:
+    tracker = await _tracker(agent, sender)
     return bool(tracker and tracker.is_paused())
+
+
+async def is_paused(request: Request, sender: str) -> bool:
+    return await agent_is_paused(agent_of(request), sender)
 
 
 async def staff_messages(request: Request, sender: str, since: float = 0.0) -> List[dict]:
     """Staff replies in this conversation after `since` (a UNIX timestamp), oldest first."""
-    tracker = await _tracker(request, sender)
+    tracker = await _tracker(agent_of(request), sender)
     if tracker is None:
         return []
     return [
