@@ -4,4 +4,5 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh"
+source "$ROOT/scripts/setup-browser.sh"
 exec .venv/bin/python -m pytest "$@"
