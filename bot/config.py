@@ -31,6 +31,8 @@ class Settings:
     mail_from: str = "pathfinder@localhost"
     # Where referral e-mails go when the content has no e-mail for the council's team.
     team_inbox: str = "leaving-care-team@localhost"
+    # How long conversations are kept; the widget's privacy notice quotes this number.
+    retention_days: int = 90
 
     @property
     def production(self) -> bool:
@@ -59,6 +61,7 @@ def load_settings() -> Settings:
         smtp_starttls=env.get("PATHFINDER_SMTP_STARTTLS", "false").lower() == "true",
         mail_from=env.get("PATHFINDER_MAIL_FROM", defaults.mail_from),
         team_inbox=env.get("PATHFINDER_TEAM_INBOX", defaults.team_inbox),
+        retention_days=int(env.get("PATHFINDER_RETENTION_DAYS", defaults.retention_days)),
     )
 
 

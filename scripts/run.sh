@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up, train if the data changed, and start Pathfinder on localhost:
-#   action server :5055, Rasa server (REST channel) :5005.
+#   action server :5055, Rasa server (REST channel) :5005, public site with the chat widget :8000.
 # Stop with Ctrl-C. Settings: PATHFINDER_* environment variables (see README).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,6 +32,9 @@ trap cleanup EXIT INT TERM
 
 $PY -m bot.action_server &
 pids+=($!)
+# The public site: widget files, demo council pages, and the chat proxy to the Rasa server.
+$PY -m bot.web --port "${PATHFINDER_SITE_PORT:-8000}" &
+pids+=($!)
 $PY -m rasa run --model models/pathfinder.tar.gz --enable-api --auth-token "$PATHFINDER_AUTH_TOKEN" \
   --interface "${PATHFINDER_HOST:-127.0.0.1}" --port "${PATHFINDER_PORT:-5005}" \
   --credentials credentials.yml --endpoints endpoints.yml "${CORS_ARGS[@]}" &
@@ -44,6 +47,7 @@ Pathfinder is running.
   Talk to it:   curl -s -XPOST http://localhost:${PATHFINDER_PORT:-5005}/webhooks/rest/webhook \\
                   -H 'Content-Type: application/json' \\
                   -d '{"sender": "me", "message": "hi", "metadata": {"council": "walsall"}}'
+  Demo pages:   http://localhost:${PATHFINDER_SITE_PORT:-8000}/ (a council page with the chat widget on it)
   HTTP API token (for the tracker API and bot.evaluate): var/auth_token
   Stop:         Ctrl-C
 MSG

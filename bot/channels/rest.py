@@ -23,6 +23,15 @@ logger = logging.getLogger(__name__)
 _SENDER = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
+class RestCollector(CollectingOutputChannel):
+    """Collects a turn's replies; named "rest" so domain responses' `channel: rest` variants
+    apply (e.g. the crisis numbers as tap-to-call links in the web widget)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+
 class PathfinderRestInput(RestInput):
     """POST /webhooks/rest/webhook {"sender": id, "message": text, "metadata": {"council": id}}."""
 
@@ -66,7 +75,7 @@ class PathfinderRestInput(RestInput):
                 )
             metadata = self.get_metadata(request)
             text = self._extract_message(request)
-            collector = CollectingOutputChannel()
+            collector = RestCollector()
             failed = False
             try:
                 await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))

@@ -1,0 +1,216 @@
+"""The public site: widget files, demo pages per council, council facts, and the chat proxy.
+
+Every response carries a strict Content-Security-Policy (scripts and styles only from this
+site, no inline script, no plugins, framing only by the council sites we know) and
+`X-Content-Type-Options: nosniff`. The proxy checks what it forwards, so the Rasa server
+sees only well-formed turns, and it answers with a phone number when the bot cannot.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import aiohttp
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.safety import clean_metadata, failure_replies
+from bot.config import Settings, load_settings
+from bot.cors import checked_origins
+from knowledge.content import Council
+from knowledge.db import make_engine
+from knowledge.hours import describe_hours
+from knowledge.store import KnowledgeBase
+from knowledge.topics import offer_sections
+
+logger = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
+MAX_BODY = 16 * 1024  # a chat turn is at most 2,000 characters; anything bigger is not one
+_SENDER = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+_COUNCIL = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
+_STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """What the site needs to know, from the project's settings."""
+
+    rasa_url: str
+    council_origins: List[str]
+    retention_days: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "SiteConfig":
+        return cls(settings.rasa_url.rstrip("/"), checked_origins(settings.cors_origins), settings.retention_days)
+
+
+def security_headers(origins: List[str]) -> Dict[str, str]:
+    """Headers on every response: the CSP forbids inline script and foreign assets outright."""
+    ancestors = " ".join(["'self'"] + origins)
+    policy = "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self'",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "form-action 'self'",
+            "base-uri 'none'",
+            "object-src 'none'",
+            f"frame-ancestors {ancestors}",
+        ]
+    )
+    return {
+        "Content-Security-Policy": policy,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+
+
+def council_facts(council: Council, retention_days: int) -> Dict[str, Any]:
+    """What the widget shows without asking the bot: names, the team's number, privacy facts."""
+    team = council.contacts.get("leaving_care_team")
+    emergency = council.contacts.get("emergency_duty_team")
+    return {
+        "id": council.id,
+        "name": council.name,
+        "offer_name": council.offer_name,
+        "team": _contact_facts(team),
+        "out_of_hours": _contact_facts(emergency),
+        "retention_days": retention_days,
+    }
+
+
+def _contact_facts(contact) -> Optional[Dict[str, str]]:
+    if contact is None or not contact.phone:
+        return None
+    return {"name": contact.name, "phone": contact.phone, "hours": describe_hours(contact.hours)}
+
+
+def _templates() -> Environment:
+    return Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]))
+
+
+def create_app(settings: Optional[Settings] = None, name: str = "pathfinder_site") -> Sanic:
+    """The site as a Sanic app (tests start it as a process through `python -m bot.web`)."""
+    settings = settings or load_settings()
+    config = SiteConfig.from_settings(settings)
+    knowledge = KnowledgeBase(make_engine(settings.database_url))
+    templates = _templates()
+    app = Sanic(name)
+    app.config.REQUEST_MAX_SIZE = MAX_BODY
+    headers = security_headers(config.council_origins)
+
+    @app.listener("before_server_start")
+    async def open_client(app_: Sanic, _loop) -> None:
+        app_.ctx.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+
+    @app.listener("after_server_stop")
+    async def close_client(app_: Sanic, _loop) -> None:
+        await app_.ctx.http.close()
+
+    @app.middleware("response")
+    async def add_headers(request: Request, reply: HTTPResponse) -> None:
+        reply.headers.update(headers)
+        origin = request.headers.get("origin", "").lower()
+        if request.path.startswith("/webhooks/") and origin in config.council_origins:
+            reply.headers.update(
+                {"Access-Control-Allow-Origin": origin, "Vary": "Origin",
+                 "Access-Control-Allow-Methods": "GET, POST", "Access-Control-Allow-Headers": "Content-Type"}
+            )
+
+    def page(template: str, status: int = 200, **values: Any) -> HTTPResponse:
+        return response.html(templates.get_template(template).render(**values), status=status)
+
+    @app.get("/")
+    async def index(_: Request) -> HTTPResponse:
+        return page("index.html", councils=knowledge.local_councils())
+
+    @app.get("/demo/<council_id>")
+    async def demo(_: Request, council_id: str) -> HTTPResponse:
+        council = knowledge.council(council_id) if _COUNCIL.match(council_id) else None
+        if council is None or council not in knowledge.local_councils():
+            return page("not_found.html", status=404, councils=knowledge.local_councils())
+        facts = council_facts(council, config.retention_days)
+        return page("demo.html", council=council, facts=facts, sections=offer_sections())
+
+    @app.get("/widget/councils/<filename>")
+    async def council_json(_: Request, filename: str) -> HTTPResponse:
+        council_id = filename[: -len(".json")] if filename.endswith(".json") else ""
+        council = knowledge.council(council_id) if _COUNCIL.match(council_id) else None
+        if council is None:
+            return response.json({"error": f"no council with id '{council_id[:40]}'"}, status=404)
+        return response.json(council_facts(council, config.retention_days))
+
+    @app.get("/widget/<filename>")
+    async def widget_file(_: Request, filename: str) -> HTTPResponse:
+        path = STATIC / filename
+        kind = _STATIC_TYPES.get(path.suffix)
+        if kind is None or path.parent != STATIC or not path.is_file():
+            return response.text("Not found", status=404)
+        return response.raw(path.read_bytes(), content_type=kind, headers={"Cache-Control": "no-cache"})
+
+    @app.route("/webhooks/rest/webhook", methods=["POST", "OPTIONS"])
+    async def chat(request: Request) -> HTTPResponse:
+        if request.method == "OPTIONS":
+            return response.empty()
+        turn = _checked_turn(request)
+        if turn is None:
+            return response.json(
+                {"error": "send JSON with 'sender' (letters, digits, -_.:, up to 128) and 'message' (text)"}, status=400
+            )
+        try:
+            async with request.app.ctx.http.post(f"{config.rasa_url}/webhooks/rest/webhook", json=turn) as reply:
+                if reply.status == 200:
+                    return response.json(await reply.json())
+                logger.error("the bot answered %s", reply.status)
+        except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError):
+            logger.exception("could not reach the bot at %s", config.rasa_url)
+        return response.json(_failure_turn(turn), headers={"X-Pathfinder-Fallback": "1"})
+
+    @app.route("/webhooks/rest/updates", methods=["GET", "OPTIONS"])
+    async def updates(request: Request) -> HTTPResponse:
+        if request.method == "OPTIONS":
+            return response.empty()
+        sender = request.args.get("sender", "")
+        if not _SENDER.match(sender):
+            return response.json({"error": "give ?sender=<conversation id>"}, status=400)
+        query = {"sender": sender, "since": request.args.get("since", "0")}
+        try:
+            async with request.app.ctx.http.get(f"{config.rasa_url}/webhooks/rest/updates", params=query) as reply:
+                return response.json(await reply.json(), status=reply.status)
+        except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError):
+            return response.json({"paused": False, "messages": []}, status=503)
+
+    return app
+
+
+def _checked_turn(request: Request) -> Optional[Dict[str, Any]]:
+    """The turn to forward, rebuilt from known fields only; None when the body is not a turn."""
+    try:
+        body = request.json
+    except Exception:  # noqa: BLE001 - Sanic raises its own error type for bad JSON
+        return None
+    if not isinstance(body, dict) or not isinstance(body.get("message"), str):
+        return None
+    sender = str(body.get("sender") or "")
+    if not _SENDER.match(sender):
+        return None
+    return {"sender": sender, "message": body["message"], "metadata": clean_metadata(body.get("metadata"))}
+
+
+def _failure_turn(turn: Dict[str, Any]) -> List[Dict[str, str]]:
+    """The REST channel's failure replies (crisis numbers first when needed), in its format."""
+    replies = failure_replies(turn["message"], turn["metadata"].get("council"))
+    return [{"recipient_id": turn["sender"], "text": text} for text in replies]
