@@ -171,6 +171,8 @@ def show_page(
             more = [("More", "more")] if len(waiting) > len(page) else []
             extra = buttons(*more, ("Talk to a person", "I want to talk to a person"))
         dispatcher.utter_message(text=render_entitlement(entitlement, compact=sms), buttons=extra)
+    if page and not sms:  # one optional tap for the staff's satisfaction report; a text would cost the texter
+        dispatcher.utter_message(response="utter_ask_rating")
     return shown + [e.id for e in page]
 
 
