@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import buttons, channel_of, council_label, engine, knowledge_base, last_question
 from knowledge.content import NATIONAL, Entitlement
 from knowledge.hours import describe_hours
+from knowledge.topics import topic_title
 from services.unanswered import record_unanswered
 
 PAGE_SIZE = 3
@@ -153,6 +154,13 @@ def first_page_size(scored: Sequence[tuple]) -> int:
 AGE_QUESTIONS = frozenset({"ask_eligibility", "ask_support_after_21"})
 
 
+def nothing_specific(intent: Optional[str], scored: Sequence[tuple]) -> bool:
+    """True when the question names something specific (its intent has sub-topic words) and
+    no entry in its section matched any of its words: the section is shown, but honestly."""
+    hints = QUESTION_INTENTS.get(intent or "", (None, ()))[1]
+    return bool(hints) and bool(scored) and scored[0][0] <= 0
+
+
 def question_needs_age(tracker: Tracker) -> bool:
     intent, _ = last_question(tracker)
     return intent in AGE_QUESTIONS
@@ -188,6 +196,15 @@ class ActionAnswerOffer(Action):
             return self.nothing_found(dispatcher, tracker, intent, text)
         if tracker.get_slot("council") == NATIONAL:
             dispatcher.utter_message(text="Here's what every care leaver in England can get. Your council may offer more.")
+        if nothing_specific(intent, scored):
+            # e.g. "register with a GP" where the offer's health section only has mental health:
+            # say so rather than pass the section off as the answer, and show staff the gap.
+            topic = QUESTION_INTENTS[intent][0]
+            dispatcher.utter_message(
+                text=f"I couldn't find that exactly in the offer for {council_label(tracker.get_slot('council'))}. "
+                f"Here's what it has on {topic_title(topic).lower()}:"
+            )
+            record_unanswered(engine(), tracker.sender_id, text, tracker.get_slot("council"), tracker.get_slot("topic"), intent)
         sms = channel_of(tracker) == "sms"
         shown = show_page(dispatcher, [e for _, e in scored], [], first_page_size(scored), sms)
         return [SlotSet("shown_ids", shown)]

@@ -180,6 +180,33 @@ def test_nothing_in_the_offer_is_said_honestly_and_recorded(bot):
     assert row.council_id == "cambridgeshire" and row.topic == "health" and "dentist" in row.text
 
 
+def unanswered_rows(bot, sender: str) -> list:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from knowledge.db import make_engine
+    from services.models import UnansweredQuestion
+
+    with Session(make_engine(bot.database_url)) as session:
+        return list(session.execute(select(UnansweredQuestion).where(UnansweredQuestion.conversation_id == sender)).scalars())
+
+
+def test_a_section_that_misses_the_specific_question_says_so_and_records_the_gap(bot):
+    """Nottingham's health section has mental health workers but nothing on GPs: the bot
+    says it couldn't find GPs before showing the section, and staff see the gap."""
+    sender = new_sender()
+    reply = texts(bot.say(sender, "how do i register with a doctor", council="nottingham"))
+    assert reply.index("couldn't find that exactly") < reply.index("How to get it:")
+    [row] = unanswered_rows(bot, sender)
+    assert row.council_id == "nottingham" and row.intent == "ask_gp_dentist"
+
+
+def test_a_matching_answer_is_not_flagged_as_a_gap(bot):
+    sender = new_sender()
+    reply = texts(bot.say(sender, "do i have to pay council tax", council="walsall"))
+    assert "couldn't find" not in reply and unanswered_rows(bot, sender) == []
+
+
 def test_repeated_misunderstanding_offers_a_person(bot):
     sender = new_sender()
     bot.say(sender, "zxqv blorp")
