@@ -32,6 +32,8 @@ trap cleanup EXIT INT TERM
 
 $PY -m bot.action_server &
 pids+=($!)
+$PY -m bot.dashboard --host 127.0.0.1 --port "${PATHFINDER_DASHBOARD_PORT:-8080}" &  # staff dashboard (see README)
+pids+=($!)
 # The public site: widget files, demo council pages, and the chat proxy to the Rasa server.
 $PY -m bot.web --port "${PATHFINDER_SITE_PORT:-8000}" &
 pids+=($!)
@@ -48,6 +50,8 @@ Pathfinder is running.
                   -H 'Content-Type: application/json' \\
                   -d '{"sender": "me", "message": "hi", "metadata": {"council": "walsall"}}'
   Demo pages:   http://localhost:${PATHFINDER_SITE_PORT:-8000}/ (a council page with the chat widget on it)
+  Staff dashboard: http://localhost:${PATHFINDER_DASHBOARD_PORT:-8080}/ (first account:
+                .venv/bin/python -m bot.dashboard.users add --email you@council.gov.uk --role admin)
   HTTP API token (for the tracker API and bot.evaluate): var/auth_token
   Stop:         Ctrl-C
 MSG

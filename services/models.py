@@ -93,5 +93,8 @@ class SmsState(Base):
 
 def create_all(engine: Engine) -> None:
     """Create every missing table: knowledge and service tables alike."""
+    from services.staff import guard_audit_log  # registers the dashboard's tables on Base
+
     create_schema(engine)
     Base.metadata.create_all(engine)
+    guard_audit_log(engine)

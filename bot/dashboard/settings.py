@@ -1,0 +1,74 @@
+"""The dashboard's settings, read from PATHFINDER_* environment variables.
+
+(Kept next to the dashboard for now; bot/config.py holds the bot's own settings.)
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+
+from bot.config import VAR_DIR, load_settings
+
+
+@dataclass(frozen=True)
+class DashboardSettings:
+    database_url: str
+    host: str = "127.0.0.1"
+    port: int = 8080
+    retention_days: int = 90
+    referral_retention_days: int = 365  # counted from when a referral was closed
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 8
+    login_window_minutes: int = 15
+    max_failures_per_account: int = 5
+    max_failures_per_address: int = 20  # an office shares one address: looser than per account
+    proxies_count: int = 0  # reverse proxies in front (TLS terminator): their X-Forwarded-For is trusted
+
+
+def _int(name: str, default: int, minimum: int = 1) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, got {value!r}") from None
+    if number < minimum:
+        raise SystemExit(f"{name} must be at least {minimum}, got {number}")
+    return number
+
+
+def load_dashboard_settings() -> DashboardSettings:
+    return DashboardSettings(
+        database_url=load_settings().database_url,
+        host=os.environ.get("PATHFINDER_DASHBOARD_HOST", "127.0.0.1"),
+        port=_int("PATHFINDER_DASHBOARD_PORT", 8080),
+        retention_days=_int("PATHFINDER_RETENTION_DAYS", 90),
+        referral_retention_days=_int("PATHFINDER_REFERRAL_RETENTION_DAYS", 365),
+        proxies_count=_int("PATHFINDER_DASHBOARD_PROXIES", 0, minimum=0),
+    )
+
+
+def display_key() -> bytes:
+    """The key for display ids: PATHFINDER_DASHBOARD_ID_KEY, or a random one kept in var/.
+
+    Kept apart from the SMS hash key, so a display id cannot be linked to a phone number.
+    """
+    configured = os.environ.get("PATHFINDER_DASHBOARD_ID_KEY")
+    if configured:
+        return configured.encode("utf8")
+    path = VAR_DIR / "dashboard_id_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it a moment ago: use theirs
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    key = path.read_text().strip()
+    if not key:
+        raise SystemExit(f"{path} is empty: delete it (display ids will change) or set PATHFINDER_DASHBOARD_ID_KEY")
+    return key.encode("utf8")
