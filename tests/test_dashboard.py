@@ -212,6 +212,25 @@ def test_referrals_are_for_managers_of_the_council(server, engine):
         assert session.get(Referral, theirs).status == "new"
 
 
+def test_a_manager_can_see_a_referrals_contact_details_on_purpose_and_it_is_audited(server, engine):
+    """The referral e-mail leaves the number out, so the dashboard must give it to the team."""
+    with Session(engine) as session:
+        mine = session.execute(select(Referral.id).where(Referral.council_id == "walsall")).scalar_one()
+        theirs = session.execute(select(Referral.id).where(Referral.council_id == "nottingham")).scalar_one()
+    worker = signed_in(server, WORKER)
+    assert worker.post(f"/referrals/{mine}/contact", {"csrf_token": worker.csrf_token("/conversations")}).status_code == 403
+    manager = signed_in(server, MANAGER)
+    token = manager.csrf_token("/referrals")
+    assert manager.get(f"/referrals/{mine}/contact").status_code in (404, 405), "never by GET"
+    assert manager.post(f"/referrals/{mine}/contact", {}).status_code == 403
+    assert manager.post(f"/referrals/{theirs}/contact", {"csrf_token": token}).status_code == 404
+    shown_page = manager.post(f"/referrals/{mine}/contact", {"csrf_token": token})
+    assert shown_page.status_code == 200 and SECRET_PHONE in shown_page.text and SECRET_NAME in shown_page.text
+    with Session(engine) as session:
+        actions = session.execute(select(AuditEntry.action, AuditEntry.target)).all()
+    assert ("view_referral_contact", f"referral {mine}") in actions
+
+
 def test_reports_page_chart_and_csv(server):
     client = signed_in(server, WORKER)
     page = client.get("/reports").text

@@ -303,6 +303,20 @@ def create_app(engine: Engine, settings: DashboardSettings, key: bytes, name: st
         log(request, "referral_status", f"referral {referral_id}", status)
         return response.redirect("/referrals", status=303)
 
+    @app.post("/referrals/<referral_id:int>/contact")
+    @page(roles=auth.MANAGER_ROLES)
+    async def referral_contact(request: Request, staff: auth.Staff, referral_id: int):
+        """The contact details a young person gave for their own referral: the one place they
+        are shown, to a manager of their council, on purpose (a POST) and audited, because
+        the referral e-mail leaves them out and the team needs them to call back."""
+        with Session(engine) as session:
+            referral = session.get(Referral, referral_id)
+            if referral is None or (staff.scope_council and referral.council_id != staff.scope_council):
+                raise NotFound("No such referral")
+            session.expunge(referral)
+        log(request, "view_referral_contact", f"referral {referral_id}")
+        return render(request, "referral_contact.html", referral=referral)
+
     def report_scope(request: Request, staff: auth.Staff) -> reports.Scope:
         filters = parse_filters(request, staff)
         return reports.Scope(filters.council, filters.since, filters.until)
