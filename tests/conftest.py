@@ -17,7 +17,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import pytest
 
@@ -54,7 +54,15 @@ def session_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def trained_model(session_dir) -> Path:
-    """Train the project's model once for the whole session."""
+    """Train the project's model once for the whole session.
+
+    PATHFINDER_TEST_MODEL=path/to/model.tar.gz re-uses a model you trained from the current
+    data (handy when re-running a few tests); CI never sets it, so CI always trains.
+    """
+    reuse = os.environ.get("PATHFINDER_TEST_MODEL")
+    if reuse:
+        assert Path(reuse).is_file(), f"PATHFINDER_TEST_MODEL={reuse} is not a file"
+        return Path(reuse)
     subprocess.run([PYTHON, "-m", "bot.nlu.spacy_pipeline"], cwd=ROOT, env=base_env(), check=True)
     out = session_dir / "models"
     result = subprocess.run(
@@ -76,6 +84,7 @@ class BotServer:
     database_url: str
     smtp_messages: list
     processes: List[subprocess.Popen]
+    action_url: str = ""
 
     def say(self, sender: str, text: str, council: Optional[str] = None, metadata: Optional[dict] = None) -> List[dict]:
         body = {"sender": sender, "message": text, "metadata": metadata if metadata is not None else ({"council": council} if council else {})}
@@ -141,15 +150,33 @@ def smtp_server():
     controller.stop()
 
 
-def start_bot(model: Path, folder: Path, smtp_port: int, with_actions: bool = True) -> BotServer:
-    """Start the Rasa server (and the action server unless told not to) on free ports."""
+def start_bot(
+    model: Path,
+    folder: Path,
+    smtp_port: int,
+    with_actions: bool = True,
+    database_url: Optional[str] = None,
+    endpoints: str = "endpoints.yml",
+    action_url: Optional[str] = None,
+    extra_env: Optional[Dict[str, str]] = None,
+    wait: bool = True,
+) -> BotServer:
+    """Start the Rasa server (and the action server unless told not to) on free ports.
+
+    The defaults give one self-contained bot on its own SQLite file. For several Rasa
+    servers sharing one database and action server (tests/test_multi_server.py, bench/),
+    pass `database_url`, `endpoints` (e.g. deploy/endpoints.multi.yml), the first server's
+    `action_url` with `with_actions=False`, and `wait=False` to start them side by side
+    (then call `wait_ready`).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     rasa_port, action_port = free_port(), free_port()
     token = uuid.uuid4().hex
-    database_url = f"sqlite:///{folder / 'bot.db'}"
+    database_url = database_url or f"sqlite:///{folder / 'bot.db'}"
+    action_url = action_url or f"http://127.0.0.1:{action_port}/webhook"
     env = base_env(
         PATHFINDER_DB_URL=database_url,
-        PATHFINDER_ACTION_URL=f"http://127.0.0.1:{action_port}/webhook",
+        PATHFINDER_ACTION_URL=action_url,
         PATHFINDER_ACTION_PORT=str(action_port),
         PATHFINDER_SMTP_HOST="127.0.0.1",
         PATHFINDER_SMTP_PORT=str(smtp_port),
@@ -158,12 +185,13 @@ def start_bot(model: Path, folder: Path, smtp_port: int, with_actions: bool = Tr
         PATHFINDER_SMS_HASH_KEY="test-hash-key",
         PATHFINDER_SMS_BASE_URL=SMS_BASE_URL,
         PATHFINDER_SMS_MODE="outbox",
+        **(extra_env or {}),
     )
     subprocess.run([PYTHON, "-m", "bot.content", "reload"], cwd=ROOT, env=env, check=True, capture_output=True)
     commands = [
         [PYTHON, "-m", "rasa", "run", "--model", str(model), "--enable-api", "--auth-token", token,
          "--interface", "127.0.0.1", "--port", str(rasa_port), "--credentials", "credentials.yml",
-         "--endpoints", "endpoints.yml"],
+         "--endpoints", endpoints],
     ]
     if with_actions:
         commands.append([PYTHON, "-m", "bot.action_server"])
@@ -172,25 +200,37 @@ def start_bot(model: Path, folder: Path, smtp_port: int, with_actions: bool = Tr
         log = open(folder / f"{command[2].replace('.', '_')}.log", "w")
         processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
         log.close()
-    server = BotServer(f"http://127.0.0.1:{rasa_port}", token, database_url, [], processes)
-    try:
-        if with_actions:
-            _wait(f"http://127.0.0.1:{action_port}/health", processes)
-        _wait(server.url + "/webhooks/rest/", processes)
-    except Exception:
-        stop_bot(server)
-        raise
+    server = BotServer(f"http://127.0.0.1:{rasa_port}", token, database_url, [], processes, action_url)
+    if wait:
+        wait_ready(server)
     return server
 
 
-def stop_bot(server: BotServer) -> None:
-    for process in server.processes:
+def wait_ready(server: BotServer, timeout: float = 240) -> None:
+    """Wait until the server's action server (if it started one) and REST channel answer;
+    stop it and raise if either does not come up."""
+    try:
+        if len(server.processes) > 1:
+            _wait(server.action_url.rsplit("/", 1)[0] + "/health", server.processes, timeout)
+        _wait(server.url + "/webhooks/rest/", server.processes, timeout)
+    except Exception:
+        stop_bot(server)
+        raise
+
+
+def stop_processes(*processes: subprocess.Popen, timeout: float = 20) -> None:
+    """Ask every process to stop, then kill any that has not stopped after `timeout` seconds."""
+    for process in processes:
         process.terminate()
-    for process in server.processes:
+    for process in processes:
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def stop_bot(server: BotServer) -> None:
+    stop_processes(*server.processes)
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from sqlalchemy import text
 
 from knowledge.db import make_engine
 from services.models import Referral, UnansweredQuestion, create_all
-from tests.conftest import PYTHON, ROOT, base_env, free_port
+from tests.conftest import PYTHON, ROOT, base_env, free_port, stop_processes
 
 DISPLAY_KEY = "test-display-key"
 PASSWORD = "a long and unusual passphrase"
@@ -164,11 +164,7 @@ class DashboardServer:
     log: Path
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop_processes(self.process, timeout=15)
 
 
 def start_dashboard(database_url: str, folder: Path) -> DashboardServer:

@@ -21,7 +21,7 @@ from typing import Dict, Iterator, List, Optional
 import pytest
 
 from tests.browser import axe_violations, browser_missing, new_driver, save_screenshot
-from tests.conftest import PYTHON, ROOT, _wait, base_env, free_port
+from tests.conftest import PYTHON, ROOT, _wait, base_env, free_port, stop_processes
 
 pytestmark = pytest.mark.skipif(browser_missing() is not None, reason=str(browser_missing()))
 
@@ -39,11 +39,7 @@ class Site:
         self.process = process
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop_processes(self.process)
 
 
 def start_site(rasa_url: str, database_url: str, folder: Path) -> Site:
