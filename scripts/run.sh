@@ -9,8 +9,8 @@ PY=.venv/bin/python
 
 echo "==> loading the offer content"
 $PY -m bot.content reload
-echo "==> training (Rasa re-uses the last model when nothing changed)"
-$PY -m rasa train --quiet --out models --fixed-model-name pathfinder >/dev/null
+echo "==> training (skipped when no training input changed)"
+$PY -m bot.train --out models --name pathfinder
 
 if [ -z "${PATHFINDER_AUTH_TOKEN:-}" ]; then
   # A random token per install, readable only by this user; never printed to logs.
