@@ -45,6 +45,17 @@ def browser_missing() -> Optional[str]:
     return None
 
 
+def browser_tests_marker():
+    """The mark for a browser test module: skip where Chromium is missing (a developer's
+    machine), but fail where PATHFINDER_REQUIRE_BROWSER=1 (CI), so the tests can't vanish."""
+    import pytest
+
+    reason = browser_missing()
+    if reason and os.environ.get("PATHFINDER_REQUIRE_BROWSER") == "1":
+        raise RuntimeError(f"browser tests are required here: {reason}")
+    return pytest.mark.skipif(reason is not None, reason=reason or "")
+
+
 def new_driver(width: int = 1280, height: int = 900, download_dir: Optional[Path] = None) -> WebDriver:
     """A fresh headless Chromium with its own empty profile (no state leaks between tests)."""
     options = webdriver.ChromeOptions()

@@ -15,7 +15,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.browser import axe_violations, browser_missing, new_driver, save_screenshot
+from tests.browser import axe_violations, browser_tests_marker, new_driver, save_screenshot
 from tests.dashboard_helpers import (
     NOTTINGHAM_SMS_CRISIS,
     PASSWORD,
@@ -29,7 +29,7 @@ from tests.dashboard_helpers import (
 )
 from tests.test_dashboard import shown
 
-pytestmark = pytest.mark.skipif(browser_missing() is not None, reason=browser_missing() or "")
+pytestmark = browser_tests_marker()
 
 WORKER, OTHER_WORKER, MANAGER = "sam@walsall.gov.uk", "alex@nottingham.gov.uk", "kim@walsall.gov.uk"
 

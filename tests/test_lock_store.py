@@ -142,9 +142,19 @@ def test_threads_are_independent_of_the_module_client():
         async with store.lock("conv-5"):
             pass
 
-    threads = [threading.Thread(target=lambda: asyncio.run(once())) for _ in range(2)]
+    errors: list = []
+
+    def run_in_own_loop() -> None:
+        try:
+            asyncio.run(once())
+        except Exception as error:  # noqa: BLE001 - a thread's exception would otherwise vanish
+            errors.append(error)
+
+    threads = [threading.Thread(target=run_in_own_loop) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(10)
-    asyncio.run(once())
+    assert not any(thread.is_alive() for thread in threads), "a thread's lock never finished"
+    assert errors == []
+    asyncio.run(once())  # and the main thread's own loop still works after them

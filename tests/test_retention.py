@@ -163,6 +163,15 @@ def test_the_audit_log_refuses_changes_even_in_plain_sql(database):
 def test_audit_guards_can_be_applied_again(database):
     from services.models import create_all
 
+    from sqlalchemy import text
+    from sqlalchemy.exc import DatabaseError
+
+    from bot.dashboard.auth import audit
+
     _, engine = database
     create_all(engine)  # a second start: nothing to create, nothing fails
     create_all(engine)
+    audit(engine, "w@walsall.gov.uk", "view_conversation", "YP-00000000")  # SQLite's triggers are per row
+    with pytest.raises(DatabaseError, match="append-only"):  # and the guard is still there
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM staff_audit_log"))

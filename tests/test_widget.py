@@ -20,10 +20,10 @@ from typing import Dict, Iterator, List, Optional
 
 import pytest
 
-from tests.browser import axe_violations, browser_missing, new_driver, save_screenshot
+from tests.browser import axe_violations, browser_tests_marker, new_driver, save_screenshot
 from tests.conftest import PYTHON, ROOT, _wait, base_env, free_port, stop_processes
 
-pytestmark = pytest.mark.skipif(browser_missing() is not None, reason=str(browser_missing()))
+pytestmark = browser_tests_marker()
 
 WIDGET_JS = ROOT / "bot" / "web" / "static" / "pathfinder-widget.js"
 COUNCIL_SITE = "https://www.walsall.gov.uk"
