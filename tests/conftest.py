@@ -229,6 +229,36 @@ def stop_processes(*processes: subprocess.Popen, timeout: float = 20) -> None:
             process.kill()
 
 
+@dataclass
+class ModuleServer:
+    """One of the project's web apps (`python -m <module> --port N`) started for a test."""
+
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def stop(self) -> None:
+        stop_processes(self.process)
+
+
+def start_module_server(module: str, folder: Path, ready_path: str = "/", **env: str) -> ModuleServer:
+    """Start `python -m module --port <free port>` with extra environment `env`; return once
+    `ready_path` answers (stopping it and raising if it exits or never answers)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log_path = folder / f"{module.replace('.', '_')}-{port}.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([PYTHON, "-m", module, "--port", str(port)], cwd=ROOT, env=base_env(**env),
+                                   stdout=log, stderr=subprocess.STDOUT)
+    server = ModuleServer(f"http://127.0.0.1:{port}", process, log_path)
+    try:
+        _wait(server.url + ready_path, [process], timeout=60)
+    except Exception:
+        server.stop()
+        raise RuntimeError(f"{module} did not start:\n{log_path.read_text()[-3000:]}") from None
+    return server
+
+
 def stop_bot(server: BotServer) -> None:
     stop_processes(*server.processes)
 

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import subprocess
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -22,7 +19,7 @@ from sqlalchemy import text
 
 from knowledge.db import make_engine
 from services.models import Referral, UnansweredQuestion, create_all
-from tests.conftest import PYTHON, ROOT, base_env, free_port, stop_processes
+from tests.conftest import ROOT, ModuleServer, start_module_server
 
 DISPLAY_KEY = "test-display-key"
 PASSWORD = "a long and unusual passphrase"
@@ -157,38 +154,11 @@ def add_staff(database_url: str, email: str, role: str, council: Optional[str]) 
     engine.dispose()
 
 
-@dataclass
-class DashboardServer:
-    url: str
-    process: subprocess.Popen
-    log: Path
-
-    def stop(self) -> None:
-        stop_processes(self.process, timeout=15)
-
-
-def start_dashboard(database_url: str, folder: Path) -> DashboardServer:
+def start_dashboard(database_url: str, folder: Path) -> ModuleServer:
     """`python -m bot.dashboard --port N` on a free port, waiting until it answers."""
-    port = free_port()
-    folder.mkdir(parents=True, exist_ok=True)
-    log_path = folder / "dashboard.log"
-    env = base_env(PATHFINDER_DB_URL=database_url, PATHFINDER_DASHBOARD_ID_KEY=DISPLAY_KEY,
-                   PATHFINDER_VAR_DIR=str(folder / "var"), PYTHONWARNINGS="ignore")
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([PYTHON, "-m", "bot.dashboard", "--port", str(port)], cwd=ROOT, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
-    server = DashboardServer(f"http://127.0.0.1:{port}", process, log_path)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the dashboard exited early:\n{log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(server.url + "/login", timeout=2):
-                return server
-        except OSError:
-            time.sleep(0.3)
-    server.stop()
-    raise RuntimeError("the dashboard did not start in 60 s")
+    return start_module_server("bot.dashboard", folder, ready_path="/login", PATHFINDER_DB_URL=database_url,
+                               PATHFINDER_DASHBOARD_ID_KEY=DISPLAY_KEY, PATHFINDER_VAR_DIR=str(folder / "var"),
+                               PYTHONWARNINGS="ignore")
 
 
 class Client:

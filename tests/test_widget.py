@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import threading
 import time
 import urllib.error
@@ -21,7 +20,7 @@ from typing import Dict, Iterator, List, Optional
 import pytest
 
 from tests.browser import axe_violations, browser_tests_marker, new_driver, save_screenshot
-from tests.conftest import PYTHON, ROOT, _wait, base_env, free_port, stop_processes
+from tests.conftest import ROOT, ModuleServer, free_port, start_module_server
 
 pytestmark = browser_tests_marker()
 
@@ -31,31 +30,13 @@ WALSALL_TEAM_PHONE = "01632 960201"
 
 
 # ---- servers ----------------------------------------------------------------------------------
-class Site:
-    """One `python -m bot.web` process."""
-
-    def __init__(self, url: str, process: subprocess.Popen):
-        self.url = url
-        self.process = process
-
-    def stop(self) -> None:
-        stop_processes(self.process)
+Site = ModuleServer
 
 
 def start_site(rasa_url: str, database_url: str, folder: Path) -> Site:
     """The public site on a free port, in front of `rasa_url`, reading offers from `database_url`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    env = base_env(PATHFINDER_RASA_URL=rasa_url, PATHFINDER_DB_URL=database_url, PATHFINDER_CORS_ORIGINS=COUNCIL_SITE)
-    with open(folder / f"site-{port}.log", "w") as log:
-        process = subprocess.Popen([PYTHON, "-m", "bot.web", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    site = Site(f"http://127.0.0.1:{port}", process)
-    try:
-        _wait(site.url + "/", [process], timeout=60)
-    except Exception:
-        site.stop()
-        raise
-    return site
+    return start_module_server("bot.web", folder, PATHFINDER_RASA_URL=rasa_url, PATHFINDER_DB_URL=database_url,
+                               PATHFINDER_CORS_ORIGINS=COUNCIL_SITE)
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,13 @@ import logging
 import re
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.collector import ChannelCollector
 from bot.channels.safety import clean_metadata, failure_replies, neutralise
 from bot.channels.takeover import WORKER_HAS_IT, is_paused, parse_since, staff_messages
 
@@ -23,13 +24,10 @@ logger = logging.getLogger(__name__)
 _SENDER = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
-class RestCollector(CollectingOutputChannel):
-    """Collects a turn's replies; named "rest" so domain responses' `channel: rest` variants
-    apply (e.g. the crisis numbers as tap-to-call links in the web widget)."""
+class RestCollector(ChannelCollector):
+    """The web widget's replies: `channel: rest` variants (e.g. tap-to-call crisis links)."""
 
-    @classmethod
-    def name(cls) -> Text:
-        return "rest"
+    channel = "rest"
 
 
 class PathfinderRestInput(RestInput):

@@ -25,12 +25,13 @@ import re
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 from urllib.parse import parse_qsl
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
+from bot.channels.collector import ChannelCollector
 from bot.channels.safety import failure_replies, neutralise
 from bot.channels.takeover import agent_is_paused, agent_of
 from bot.config import load_settings
@@ -48,12 +49,10 @@ HELP_WORDS = {"help", "info"}
 CRISIS_MARK = "call 999"
 
 
-class SmsCollector(CollectingOutputChannel):
-    """Collects a turn's replies; named "sms" so domain responses' `channel: sms` variants apply."""
+class SmsCollector(ChannelCollector):
+    """A text's replies: `channel: sms` variants (e.g. "Text me on this number")."""
 
-    @classmethod
-    def name(cls) -> Text:
-        return "sms"
+    channel = "sms"
 
 
 class SmsInput(InputChannel):

@@ -254,14 +254,21 @@ def find_conversation(engine: Engine, key: bytes, scope_council: Optional[str], 
     A conversation of another council is reported as not found, exactly like one that
     does not exist, so guessing ids tells nothing.
     """
-    if wanted.startswith("YP-"):
-        candidates = load_conversations(engine, key, council=scope_council)
-        conversation = next((c for c in candidates.values() if c.display_id == wanted), None)
-    else:
-        conversation = load_conversations(engine, key, [wanted], council=scope_council).get(wanted)
+    sender_id = sender_for_display_id(engine, key, wanted) if wanted.startswith("YP-") else wanted
+    conversation = load_conversations(engine, key, [sender_id], council=scope_council).get(sender_id) if sender_id else None
     if conversation is None or not visible_to(conversation, scope_council):
         return None
     return conversation
+
+
+def sender_for_display_id(engine: Engine, key: bytes, wanted: str) -> Optional[str]:
+    """The conversation id behind a display id: hashes the ids alone (one column), so that
+    opening a transcript loads one conversation's events, not every conversation's."""
+    if not inspect(engine).has_table(EVENTS.name):
+        return None
+    with engine.connect() as connection:
+        senders = connection.execute(select(EVENTS.c.sender_id).distinct()).scalars()
+        return next((sender for sender in senders if display_id(sender, key) == wanted), None)
 
 
 def _marker(intent: Optional[str], topic: Optional[str]) -> Optional[str]:

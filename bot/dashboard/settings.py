@@ -40,11 +40,15 @@ def _int(name: str, default: int, minimum: int = 1) -> int:
 
 
 def load_dashboard_settings() -> DashboardSettings:
+    try:
+        shared = load_settings()  # the database and the retention period are the bot's settings too
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     return DashboardSettings(
-        database_url=load_settings().database_url,
+        database_url=shared.database_url,
         host=os.environ.get("PATHFINDER_DASHBOARD_HOST", "127.0.0.1"),
         port=_int("PATHFINDER_DASHBOARD_PORT", 8080),
-        retention_days=_int("PATHFINDER_RETENTION_DAYS", 90),
+        retention_days=shared.retention_days,
         referral_retention_days=_int("PATHFINDER_REFERRAL_RETENTION_DAYS", 365),
         proxies_count=_int("PATHFINDER_DASHBOARD_PROXIES", 0, minimum=0),
     )

@@ -98,6 +98,16 @@ def _contact_facts(contact) -> Optional[Dict[str, str]]:
     return {"name": contact.name, "phone": contact.phone, "hours": describe_hours(contact.hours)}
 
 
+def static_assets() -> Dict[str, tuple]:
+    """The widget's files, read once at start-up: name -> (bytes, content type). Only these
+    names are ever served, so no request path can reach another file."""
+    return {
+        path.name: (path.read_bytes(), _STATIC_TYPES[path.suffix])
+        for path in STATIC.iterdir()
+        if path.suffix in _STATIC_TYPES and path.is_file()
+    }
+
+
 def _templates() -> Environment:
     return Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]))
 
@@ -153,13 +163,14 @@ def create_app(settings: Optional[Settings] = None, name: str = "pathfinder_site
             return response.json({"error": f"no council with id '{council_id[:40]}'"}, status=404)
         return response.json(council_facts(council, config.retention_days))
 
+    assets = static_assets()
+
     @app.get("/widget/<filename>")
     async def widget_file(_: Request, filename: str) -> HTTPResponse:
-        path = STATIC / filename
-        kind = _STATIC_TYPES.get(path.suffix)
-        if kind is None or path.parent != STATIC or not path.is_file():
+        if filename not in assets:
             return response.text("Not found", status=404)
-        return response.raw(path.read_bytes(), content_type=kind, headers={"Cache-Control": "no-cache"})
+        body, kind = assets[filename]
+        return response.raw(body, content_type=kind, headers={"Cache-Control": "no-cache"})
 
     @app.route("/webhooks/rest/webhook", methods=["POST", "OPTIONS"])
     async def chat(request: Request) -> HTTPResponse:

@@ -239,7 +239,13 @@
   function addEntry(entry) {
     state.history.push(entry);
     save("history", state.history);
-    renderHistory();
+    // Append only the new message: rebuilding the live log would make screen readers
+    // announce the whole conversation again. A new user turn retires the old suggestions.
+    if (entry.from === "user") {
+      Array.prototype.forEach.call(log.querySelectorAll(".pf-replies"), function (group) { group.remove(); });
+    }
+    log.appendChild(renderEntry(entry, true));
+    log.scrollTop = log.scrollHeight;
   }
 
   function renderHistory() {
@@ -377,7 +383,7 @@
     launcher.setAttribute("aria-expanded", open ? "true" : "false");
     launcher.textContent = open ? "Hide chat" : "Ask Pathfinder";
     if (open) {
-      renderHistory();
+      log.scrollTop = log.scrollHeight;
       if (moveFocus !== false) { (state.consented ? input : notice.querySelector("button") || input).focus(); }
     }
   }
@@ -392,7 +398,8 @@
     save("id", state.id);
     save("consented", consented);
     save("open", true);
-    if (consented) { welcome(); } else { renderHistory(); }
+    renderHistory();
+    if (consented) { welcome(); }
     input.focus();
   }
 
