@@ -71,15 +71,18 @@ def sign_in(driver, base: str, email: str) -> None:
 
 def wait_for_heading(driver, expected: str, timeout: float = 15) -> None:
     """Wait until the page that a click or form post led to has loaded (its h1 is `expected`)."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
-    from selenium.webdriver.common.by import By
+    from selenium.common.exceptions import TimeoutException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
     def arrived(d) -> bool:
+        # One script call reads the heading atomically: finding the element and then asking
+        # for its text is two calls, and a navigation in between makes Chromium answer
+        # "Node with given id does not belong to the document" (seen in CI).
         try:
-            return d.find_element(By.TAG_NAME, "h1").text == expected
-        except (NoSuchElementException, StaleElementReferenceException):
+            heading = d.execute_script("const h = document.querySelector('h1'); return h ? h.innerText.trim() : null;")
+        except WebDriverException:  # the old page is unloading; ask again on the next poll
             return False
+        return heading == expected
 
     try:
         WebDriverWait(driver, timeout).until(arrived)
