@@ -138,6 +138,17 @@ def test_unclear_message_gets_the_fallback_with_a_person_offered(bot):
     reply = texts(bot.say(sender, "zxqv blorp"))
     assert "Talk to a person" in reply
     assert bot.slot(sender, "topic") == "out_of_scope"
+    # decided by the words, not by DIET happening to score the nonsense low
+    parsed = bot.tracker(sender)["latest_message"]
+    assert parsed["intent"]["name"] == "nlu_fallback" and parsed["unknown_words"] == ["zxqv", "blorp"]
+
+
+@pytest.mark.parametrize("text", ["wanna volunteer sumwhere", "can i volunteer"])
+def test_volunteering_is_a_leisure_question_not_nonsense(bot, text):
+    sender = new_sender()
+    bot.say(sender, text, council="walsall")
+    assert bot.slot(sender, "topic") == "leisure"
+    assert "unknown_words" not in bot.tracker(sender)["latest_message"]
 
 
 @pytest.mark.parametrize(
