@@ -22,7 +22,14 @@ endpoints files name, so no server runs without it).
    message and the active form are sent separately and in full). Pathfinder's actions
    look back at most to the user's latest offer question (actions/common.py
    `last_question`, actions/people.py), a few turns; 300 events is about 35 turns.
-4. Garbage-collection pauses. The loaded model (TensorFlow, spaCy) is millions of Python
+4. The per-turn slot validation call. Because the domain declares
+   action_validate_slot_mappings, `ActionExtractSlots` rebuilds the tracker from every
+   event of the session and calls the action server on every turn, even when the
+   message cannot change the council or age (most of them). It is now skipped when
+   actions.context.slot_extraction_may_act says the action could do nothing; the
+   extracted slots then pass through exactly as the action would have returned them
+   (it has no validate_ methods).
+5. Garbage-collection pauses. The loaded model (TensorFlow, spaCy) is millions of Python
    objects that live as long as the server; every full collection walked all of them,
    stalling a turn by 300-500 ms every few turns of a long conversation. `freeze_heap`,
    called once the model is loaded (first tracker retrieve), moves everything alive to
@@ -37,8 +44,8 @@ from typing import Any, Dict, Optional, Text, Type
 from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
-from rasa.core.actions.action import RemoteAction
-from rasa.shared.core.events import Event
+from rasa.core.actions.action import ActionExtractSlots, RemoteAction
+from rasa.shared.core.events import Event, SlotSet
 from rasa.shared.utils.common import all_subclasses
 from rasa.shared.constants import DOCS_BASE_URL
 
@@ -46,6 +53,7 @@ _APPLIED = False
 _FROZEN = False
 ACTION_EVENTS_LIMIT = 300
 _original_action_call_format = RemoteAction._action_call_format
+_original_validation_action = ActionExtractSlots._execute_validation_action
 
 
 @lru_cache(maxsize=1)
@@ -78,6 +86,22 @@ def action_call_format(self: RemoteAction, tracker, domain) -> Dict[str, Any]:
     if len(events) > ACTION_EVENTS_LIMIT:
         body["tracker"]["events"] = events[-ACTION_EVENTS_LIMIT:]
     return body
+
+
+async def execute_validation_action(self: ActionExtractSlots, extraction_events, output_channel, nlg, tracker, domain):
+    """Rasa's slot validation step, without the action server call when it cannot act."""
+    from actions.context import slot_extraction_may_act
+
+    message = tracker.latest_message
+    if message is not None and not slot_extraction_may_act(
+        message.text or "",
+        (message.intent or {}).get("name"),
+        message.entities or [],
+        message.metadata or {},
+        tracker.current_slot_values(),
+    ):
+        return [event for event in extraction_events if isinstance(event, SlotSet)]
+    return await _original_validation_action(self, extraction_events, output_channel, nlg, tracker, domain)
 
 
 _EVENT_CLASSES: Dict[Text, Type[Event]] = {}
@@ -123,6 +147,7 @@ def apply() -> None:
     RemoteAction._validate_action_result = validate_action_result
     Event.resolve_by_type = staticmethod(resolve_by_type)
     RemoteAction._action_call_format = action_call_format
+    ActionExtractSlots._execute_validation_action = execute_validation_action
     _APPLIED = True
 
 
