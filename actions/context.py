@@ -138,7 +138,11 @@ class ValidateOfferContextForm(FormValidationAction):
 
 
 class ActionSessionStart(Action):
-    """Starts each conversation with the short privacy notice, keeping context slots."""
+    """Starts each conversation with the short privacy notice, keeping context slots.
+
+    The notice is left out when the channel says its client already showed the full one
+    (metadata `notice_seen`, sent by the web widget): saying it twice is just noise.
+    """
 
     def name(self) -> Text:
         return "action_session_start"
@@ -149,7 +153,9 @@ class ActionSessionStart(Action):
             value = tracker.get_slot(slot)
             if value is not None:
                 events.append(SlotSet(slot, value))
-        dispatcher.utter_message(response="utter_privacy_notice")
+        started_with = tracker.get_slot("session_started_metadata") or {}
+        if started_with.get("notice_seen") is not True:
+            dispatcher.utter_message(response="utter_privacy_notice")
         events.append(ActionExecuted("action_listen"))
         return events
 

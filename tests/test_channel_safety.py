@@ -34,6 +34,9 @@ def test_long_text_is_bounded():
         ({"council": " Walsall "}, {"council": "walsall"}),
         ({"council": "<script>"}, {"council": "(invalid)"}),
         ({"council": "walsall", "is_admin": True}, {"council": "walsall"}),
+        ({"council": "walsall", "notice_seen": True}, {"council": "walsall", "notice_seen": True}),
+        ({"notice_seen": "yes"}, {}),  # only a real true counts
+        ({"notice_seen": True}, {"notice_seen": True}),
         ({}, {}),
         ("not a dict", {}),
         (None, {}),

@@ -19,6 +19,12 @@ def test_hi_gets_a_greeting_and_the_privacy_notice(bot):
     assert bot.slot(sender, "topic") == "smalltalk"
 
 
+def test_privacy_notice_is_left_out_when_the_widget_showed_its_own(bot):
+    sender = new_sender()
+    reply = texts(bot.say(sender, "hi", metadata={"council": "walsall", "notice_seen": True}))
+    assert "Pathfinder" in reply and "private" not in reply
+
+
 def test_privacy_notice_is_said_once(bot):
     sender = new_sender()
     bot.say(sender, "hi")

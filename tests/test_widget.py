@@ -326,6 +326,7 @@ def test_a_whole_conversation_on_a_phone(site, phone):
     wait_for(phone, "document.querySelector('.pf-root[data-ready]')")
     history = "\n".join(messages(phone))
     assert "Staying Put" in history and "glad it helped" in history, "the chat survives a reload in the same tab"
+    assert "What you write here is private" not in history, "the widget's notice is not repeated by the bot"
     assert phone.execute_script("return sessionStorage.getItem('pathfinder:walsall:id');") == conversation_id
     assert phone.execute_script("return window.localStorage.length;") == 0, "nothing is left on a shared device"
 

@@ -32,14 +32,22 @@ def neutralise(text: Optional[str]) -> str:
 
 
 def clean_metadata(raw: Any) -> Dict[str, Any]:
-    """Only the metadata keys the bot uses, in the shape it expects (others are dropped)."""
+    """Only the metadata keys the bot uses, in the shape it expects (others are dropped).
+
+    `council`: the council id the page or number belongs to. `notice_seen`: the client
+    showed the full privacy notice before this message (the web widget does), so the
+    bot need not repeat its one-line version.
+    """
     if not isinstance(raw, dict):
         return {}
+    cleaned: Dict[str, Any] = {}
     council = raw.get("council")
-    if council is None:
-        return {}
-    value = str(council).strip().lower()[:40]
-    return {"council": value if _COUNCIL_ID.match(value) else "(invalid)"}
+    if council is not None:
+        value = str(council).strip().lower()[:40]
+        cleaned["council"] = value if _COUNCIL_ID.match(value) else "(invalid)"
+    if raw.get("notice_seen") is True:
+        cleaned["notice_seen"] = True
+    return cleaned
 
 
 @lru_cache(maxsize=1)

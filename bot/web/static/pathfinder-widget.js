@@ -330,6 +330,14 @@
       .then(function () { setBusy(false); });
   }
 
+  // notice_seen: the privacy notice was accepted, so the bot can skip its one-line version.
+  function turnMetadata() {
+    var metadata = {};
+    if (state.consented) { metadata.notice_seen = true; }
+    if (council) { metadata.council = council; }
+    return metadata;
+  }
+
   function postTurn(text) {
     var controller = window.AbortController ? new AbortController() : null;
     var timer = controller ? setTimeout(function () { controller.abort(); }, TIMEOUT_MS) : null;
@@ -337,7 +345,7 @@
       method: "POST",
       headers: { "Content-Type": "application/json" },
       credentials: "omit",
-      body: JSON.stringify({ sender: state.id, message: text, metadata: council ? { council: council } : {} }),
+      body: JSON.stringify({ sender: state.id, message: text, metadata: turnMetadata() }),
       signal: controller ? controller.signal : undefined
     }).then(function (reply) {
       if (timer) { clearTimeout(timer); }
