@@ -7,7 +7,7 @@ endpoints files name, so no server runs without it).
    `jsonschema.validate(result, schema)`, which first validates the *schema itself* against
    the JSON Schema 2020-12 meta-schema on every call. With jsonschema 4.17 that meta-check
    was about 60% of the Rasa server's CPU time per turn (py-spy, 2026-11-25), and a
-   Pathfinder turn calls the action server 2-4 times. The schema never changes, so it is
+   Pathfinder turn called the action server 2-4 times (1-3 since item 4). The schema never changes, so it is
    checked once and the compiled validator re-used; replies are validated exactly as before
    (same schema, same best-match error, same message).
 2. Turning stored events back into a tracker. `Event.resolve_by_type` walks every subclass

@@ -124,3 +124,32 @@ def test_most_questions_skip_the_call_once_the_council_is_known(parsed):
 def test_turns_that_can_set_context_still_call_the_action(parsed, text, slots, metadata):
     [parse] = [p for p in parsed if p["text"] == text]
     assert slot_extraction_may_act(text, parse["intent"]["name"], parse.get("entities") or [], metadata, slots)
+
+
+def test_the_rasa_server_calls_the_action_only_when_it_may_act(monkeypatch):
+    """bot/rasa_speedups.py wires the predicate into Rasa's slot extraction step."""
+    from rasa.core.actions.action import ActionExtractSlots
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    import bot.rasa_speedups as speedups
+
+    calls = []
+
+    async def remote_call(self, events, *args):
+        calls.append(events)
+        return []
+
+    monkeypatch.setattr(speedups, "_original_validation_action", remote_call)
+    domain = Domain.load(str(ROOT / "domain.yml"))
+
+    def turn(text: str) -> list:
+        events = [SlotSet("council", "walsall"), UserUttered(text, {"name": "ask_housing"}, [], metadata={"council": "walsall"})]
+        tracker = DialogueStateTracker.from_events("skip-wiring", events, slots=domain.slots)
+        extracted = [SlotSet("topic", "housing")]
+        return asyncio.run(speedups.execute_validation_action(ActionExtractSlots(None), extracted, None, None, tracker, domain))
+
+    assert turn("where can i live") == [SlotSet("topic", "housing")] and calls == []
+    turn("where can i live, im 19")
+    assert len(calls) == 1
