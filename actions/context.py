@@ -54,39 +54,12 @@ def council_from_text(tracker: Tracker, answer_expected: bool) -> Optional[str]:
     return None
 
 
-def slot_extraction_may_act(
-    text: str, intent: Optional[str], entities: List[Dict[str, Any]], metadata: Dict[str, Any], slots: Dict[str, Any]
-) -> bool:
-    """Whether ValidatePredefinedSlots could set a slot or say something for this message.
-
-    Why: Rasa calls action_validate_slot_mappings over HTTP on every turn, with the whole
-    session, though most messages ("how much is the grant") name no council and no age.
-    The Rasa server asks this first (bot/rasa_speedups.py) and skips the call when it is
-    False. It must stay a cautious superset of what the extract_ methods below read: the
-    council from metadata when it differs from the slot or an unknown one is pending, from
-    the words (the entity ruler tags every council name resolve_council knows), the answer
-    to a question the form asked, and an age (always written with digits unless asked for).
-    tests/test_context_skip.py checks it against the real action on many turns.
-    """
-    channel_council = metadata.get("council")
-    if channel_council is not None and (
-        str(channel_council).strip().lower() != slots.get("council") or slots.get("bad_council") is not None
-    ):
-        return True
-    if slots.get("requested_slot") in ("council", "age") or intent in ("inform_council", "inform_age"):
-        return True
-    if channel_council is None and slots.get("council") is None:
-        return True  # nothing known yet: let the action read the words
-    if any(entity.get("entity") == "council" for entity in entities):
-        return True
-    return any(character.isdigit() for character in text)
-
-
 class ValidatePredefinedSlots(ValidationAction):
     """Runs every turn (action_validate_slot_mappings): fills council and age when given.
 
-    Only extract_council and extract_age, no validate_ methods: slot_extraction_may_act
-    above mirrors them, so that turns where they cannot act skip the call.
+    Only extract_council and extract_age, no validate_ methods: the Rasa server skips this
+    call when bot.slot_context.slot_extraction_may_act, which mirrors them, says they
+    cannot act (tests/test_context_skip.py holds the two together).
     """
 
     def extract_council(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:

@@ -26,7 +26,7 @@ endpoints files name, so no server runs without it).
    action_validate_slot_mappings, `ActionExtractSlots` rebuilds the tracker from every
    event of the session and calls the action server on every turn, even when the
    message cannot change the council or age (most of them). It is now skipped when
-   actions.context.slot_extraction_may_act says the action could do nothing; the
+   bot.slot_context.slot_extraction_may_act says the action could do nothing; the
    extracted slots then pass through exactly as the action would have returned them
    (it has no validate_ methods).
 5. Garbage-collection pauses. The loaded model (TensorFlow, spaCy) is millions of Python
@@ -48,6 +48,8 @@ from rasa.core.actions.action import ActionExtractSlots, RemoteAction
 from rasa.shared.core.events import Event, SlotSet
 from rasa.shared.utils.common import all_subclasses
 from rasa.shared.constants import DOCS_BASE_URL
+
+from bot.slot_context import slot_extraction_may_act
 
 _APPLIED = False
 _FROZEN = False
@@ -90,8 +92,6 @@ def action_call_format(self: RemoteAction, tracker, domain) -> Dict[str, Any]:
 
 async def execute_validation_action(self: ActionExtractSlots, extraction_events, output_channel, nlg, tracker, domain):
     """Rasa's slot validation step, without the action server call when it cannot act."""
-    from actions.context import slot_extraction_may_act
-
     message = tracker.latest_message
     if message is not None and not slot_extraction_may_act(
         message.text or "",

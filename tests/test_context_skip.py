@@ -17,7 +17,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.context
-from actions.context import ValidatePredefinedSlots, slot_extraction_may_act
+from actions.context import ValidatePredefinedSlots
+from bot.slot_context import slot_extraction_may_act
 from knowledge.db import create_schema, make_engine
 from knowledge.store import KnowledgeBase
 
