@@ -22,18 +22,20 @@ from actions.common import buttons, channel_of, engine, knowledge_base
 from bot.config import load_settings
 from bot.notify import notify_teams
 from bot.referral_spool import spool_referral
-from knowledge.hours import is_open
+from knowledge.hours import describe_hours, is_open
 from services.referrals import NewReferral, create_referral
 
 logger = logging.getLogger(__name__)
 
 
 def emergency_line(council_id: Optional[str]) -> str:
-    """The council's out-of-hours emergency duty team, when the content has one."""
+    """The council's out-of-hours emergency duty team, when the content has one, with its
+    hours as the content gives them (not assumed)."""
     contact = knowledge_base().contact(council_id, "emergency_duty_team")
     if contact is None or not contact.phone:
         return ""
-    return f"{contact.name} (any time): {contact.phone}"
+    hours = describe_hours(contact.hours)
+    return f"{contact.name}" + (f" ({hours})" if hours else "") + f": {contact.phone}"
 
 
 def office_line(council_id: Optional[str], now: Optional[dt.datetime] = None) -> str:

@@ -117,7 +117,8 @@ def test_every_crisis_message_interrupts_a_form_with_the_crisis_reply_first(bot,
 def test_crisis_reply_gives_council_emergency_number_and_office_status(bot):
     sender = new_sender()
     reply = texts(bot.say(sender, "i dont want to be here anymore", council="walsall"))
-    assert "01632 960202" in reply  # Walsall's emergency duty team (placeholder)
+    # Walsall's emergency duty team (placeholder number), its hours from the content, said once
+    assert "Emergency Duty Team (any time, day or night): 01632 960202" in reply
     assert "999" in reply and "116 123" in reply
     assert ("closed right now" in reply) or ("open now" in reply)
 
