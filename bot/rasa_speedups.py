@@ -7,9 +7,9 @@ endpoints files name, so no server runs without it).
    `jsonschema.validate(result, schema)`, which first validates the *schema itself* against
    the JSON Schema 2020-12 meta-schema on every call. With jsonschema 4.17 that meta-check
    was about 60% of the Rasa server's CPU time per turn (py-spy, 2026-11-25), and a
-   Pathfinder turn called the action server 2-4 times (1-3 since item 4). The schema never changes, so it is
-   checked once and the compiled validator re-used; replies are validated exactly as before
-   (same schema, same best-match error, same message).
+   Pathfinder turn called the action server 2-4 times (1-3 since item 4). The schema
+   never changes, so it is checked once and the compiled validator re-used; replies are
+   validated exactly as before (same schema, same best-match error, same message).
 2. Turning stored events back into a tracker. `Event.resolve_by_type` walks every subclass
    of `Event` (recursively, checking each for abstractness) for every event deserialised,
    so rebuilding a tracker of n events cost n class-tree walks: at turn 150 of one
@@ -39,13 +39,15 @@ from __future__ import annotations
 
 import gc
 from functools import lru_cache
-from typing import Any, Dict, Optional, Text, Type
+from typing import Any, Dict, List, Optional, Text, Type
 
 from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import ActionExtractSlots, RemoteAction
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 from rasa.shared.constants import DOCS_BASE_URL
 
@@ -90,7 +92,14 @@ def action_call_format(self: RemoteAction, tracker, domain) -> Dict[str, Any]:
     return body
 
 
-async def execute_validation_action(self: ActionExtractSlots, extraction_events, output_channel, nlg, tracker, domain):
+async def execute_validation_action(
+    self: ActionExtractSlots,
+    extraction_events: List[Event],
+    output_channel: Any,
+    nlg: Any,
+    tracker: DialogueStateTracker,
+    domain: Domain,
+) -> List[Event]:
     """Rasa's slot validation step, without the action server call when it cannot act."""
     message = tracker.latest_message
     if message is not None and not slot_extraction_may_act(
