@@ -83,7 +83,8 @@ def test_development_set_meets_its_thresholds(bot, tmp_path, capsys):
 
 HOLDOUT = ROOT / "tests" / "eval" / "holdout.yml"
 # Written by someone who never saw the training data or the development set: the honest
-# measure of how the bot does on new wording. Measured 0.89 on 2026-11-25.
+# measure of how the bot does on new wording. Measured 0.89 on 2026-11-25, 0.87 after the
+# volunteering examples and the unknown-words gate (DIET noise: the volunteering case moved right).
 MIN_HOLDOUT_ACCURACY = 0.85
 
 
