@@ -13,9 +13,10 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.intent_override import override_intent
 from knowledge.safety.crisis import CrisisMatcher, default_matcher
 
 CRISIS_INTENT = "crisis"
@@ -53,9 +54,7 @@ class CrisisLayer(GraphComponent):
         if hit is None:
             return
         previous = message.get(INTENT) or {}
-        ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != CRISIS_INTENT]
-        message.set(INTENT, {"name": CRISIS_INTENT, "confidence": 1.0}, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [{"name": CRISIS_INTENT, "confidence": 1.0}, *ranking], add_to_output=True)
+        override_intent(message, CRISIS_INTENT, 1.0)
         message.set(
             CRISIS_KEY,
             {"category": hit.category, "pattern": hit.pattern_id, "classifier_intent": previous.get("name")},

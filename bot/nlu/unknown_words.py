@@ -28,9 +28,11 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.intent_override import override_intent
 
 _WORD = re.compile(r"[a-z]+")
 _VOCABULARY_FILE = "vocabulary.json"
@@ -137,9 +139,5 @@ class UnknownWordsFallback(GraphComponent):
         unknown = self.vocabulary.unknown(message.get(TEXT) or "")
         if unknown is None:
             return
-        ranking = message.get(INTENT_RANKING_KEY) or []
-        fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": 1.0}
-        rest = [r for r in ranking if r.get("name") != DEFAULT_NLU_FALLBACK_INTENT_NAME]
-        message.set(INTENT, fallback, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [fallback, *rest], add_to_output=True)
+        override_intent(message, DEFAULT_NLU_FALLBACK_INTENT_NAME, 1.0)
         message.set(UNKNOWN_WORDS_KEY, unknown, add_to_output=True)
