@@ -7,7 +7,6 @@ a reply with a phone number even when the turn fails.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
@@ -17,11 +16,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.collector import ChannelCollector
-from bot.channels.safety import clean_metadata, failure_replies, neutralise
-from bot.channels.takeover import WORKER_HAS_IT, is_paused, parse_since, staff_messages
+from bot.channels.safety import NOT_A_TURN, SENDER_ID, clean_metadata, failure_replies, neutralise, turn_sender
+from bot.channels.takeover import WORKER_HAS_IT, is_paused, parse_since, staff_update
 
 logger = logging.getLogger(__name__)
-_SENDER = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
 class RestCollector(ChannelCollector):
@@ -57,20 +55,15 @@ class PathfinderRestInput(RestInput):
         async def updates(request: Request) -> HTTPResponse:
             """Staff replies for a conversation (the widget polls this while a worker has it)."""
             sender = request.args.get("sender", "")
-            if not _SENDER.match(sender):
+            if not SENDER_ID.match(sender):
                 return response.json({"error": "give ?sender=<conversation id>"}, status=400)
-            messages = await staff_messages(request, sender, parse_since(request.args.get("since")))
-            return response.json({"paused": await is_paused(request, sender), "messages": messages})
+            return response.json(await staff_update(request, sender, parse_since(request.args.get("since"))))
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            body = request.json if isinstance(request.json, dict) else None
-            sender = str((body or {}).get("sender") or "")
-            if body is None or not _SENDER.match(sender) or not isinstance(body.get("message"), str):
-                return response.json(
-                    {"error": "send JSON with 'sender' (letters, digits, -_.:, up to 128) and 'message' (text)"},
-                    status=400,
-                )
+            sender = turn_sender(request.json)
+            if sender is None:
+                return response.json({"error": NOT_A_TURN}, status=400)
             metadata = self.get_metadata(request)
             text = self._extract_message(request)
             collector = RestCollector()

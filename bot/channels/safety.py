@@ -21,7 +21,9 @@ from knowledge.store import KnowledgeBase
 
 logger = logging.getLogger(__name__)
 _LEADING_SLASHES = re.compile(r"^[\s/\\]*/+")
-_COUNCIL_ID = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
+COUNCIL_ID = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
+SENDER_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+NOT_A_TURN = "send JSON with 'sender' (letters, digits, -_.:, up to 128) and 'message' (text)"
 MAX_TEXT = 2000
 
 
@@ -29,6 +31,14 @@ def neutralise(text: Optional[str]) -> str:
     """User text made safe to parse: no leading '/', bounded length."""
     cleaned = _LEADING_SLASHES.sub("", text or "")
     return cleaned[:MAX_TEXT]
+
+
+def turn_sender(body: Any) -> Optional[str]:
+    """The sender id of a well-formed chat turn {"sender": id, "message": text}, else None."""
+    if not isinstance(body, dict) or not isinstance(body.get("message"), str):
+        return None
+    sender = str(body.get("sender") or "")
+    return sender if SENDER_ID.match(sender) else None
 
 
 def clean_metadata(raw: Any) -> Dict[str, Any]:
@@ -44,7 +54,7 @@ def clean_metadata(raw: Any) -> Dict[str, Any]:
     council = raw.get("council")
     if council is not None:
         value = str(council).strip().lower()[:40]
-        cleaned["council"] = value if _COUNCIL_ID.match(value) else "(invalid)"
+        cleaned["council"] = value if COUNCIL_ID.match(value) else "(invalid)"
     if raw.get("notice_seen") is True:
         cleaned["notice_seen"] = True
     return cleaned

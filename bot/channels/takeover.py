@@ -7,7 +7,7 @@ widget fetches from GET /webhooks/rest/updates and which are texted to SMS users
 """
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Any, Dict, Optional
 
 from sanic.request import Request
 
@@ -34,16 +34,18 @@ async def is_paused(request: Request, sender: str) -> bool:
     return await agent_is_paused(agent_of(request), sender)
 
 
-async def staff_messages(request: Request, sender: str, since: float = 0.0) -> List[dict]:
-    """Staff replies in this conversation after `since` (a UNIX timestamp), oldest first."""
+async def staff_update(request: Request, sender: str, since: float = 0.0) -> Dict[str, Any]:
+    """What the widget polls for, from one tracker read: whether a worker has the conversation,
+    and their replies after `since` (a UNIX timestamp), oldest first."""
     tracker = await _tracker(agent_of(request), sender)
     if tracker is None:
-        return []
-    return [
+        return {"paused": False, "messages": []}
+    messages = [
         {"text": event.text, "timestamp": event.timestamp, "from": "worker"}
         for event in tracker.events
         if getattr(event, "type_name", "") == "bot" and (event.metadata or {}).get("staff") and event.timestamp > since
     ]
+    return {"paused": bool(tracker.is_paused()), "messages": messages}
 
 
 def parse_since(value: Optional[str]) -> float:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -21,7 +19,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.safety import clean_metadata, failure_replies
+from bot.channels.safety import COUNCIL_ID, NOT_A_TURN, SENDER_ID, clean_metadata, failure_replies, turn_sender
 from bot.config import Settings, load_settings
 from bot.cors import checked_origins
 from knowledge.content import Council
@@ -34,22 +32,7 @@ logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 MAX_BODY = 16 * 1024  # a chat turn is at most 2,000 characters; anything bigger is not one
-_SENDER = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
-_COUNCIL = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
 _STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
-
-
-@dataclass(frozen=True)
-class SiteConfig:
-    """What the site needs to know, from the project's settings."""
-
-    rasa_url: str
-    council_origins: List[str]
-    retention_days: int
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "SiteConfig":
-        return cls(settings.rasa_url.rstrip("/"), checked_origins(settings.cors_origins), settings.retention_days)
 
 
 def security_headers(origins: List[str]) -> Dict[str, str]:
@@ -108,19 +91,16 @@ def static_assets() -> Dict[str, tuple]:
     }
 
 
-def _templates() -> Environment:
-    return Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]))
-
-
 def create_app(settings: Optional[Settings] = None, name: str = "pathfinder_site") -> Sanic:
     """The site as a Sanic app (tests start it as a process through `python -m bot.web`)."""
     settings = settings or load_settings()
-    config = SiteConfig.from_settings(settings)
+    rasa_url = settings.rasa_url.rstrip("/")
+    council_origins = checked_origins(settings.cors_origins)
     knowledge = KnowledgeBase(make_engine(settings.database_url))
-    templates = _templates()
+    templates = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]))
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = MAX_BODY
-    headers = security_headers(config.council_origins)
+    headers = security_headers(council_origins)
 
     @app.listener("before_server_start")
     async def open_client(app_: Sanic, _loop) -> None:
@@ -134,7 +114,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "pathfinder_site
     async def add_headers(request: Request, reply: HTTPResponse) -> None:
         reply.headers.update(headers)
         origin = request.headers.get("origin", "").lower()
-        if request.path.startswith("/webhooks/") and origin in config.council_origins:
+        if request.path.startswith("/webhooks/") and origin in council_origins:
             reply.headers.update(
                 {"Access-Control-Allow-Origin": origin, "Vary": "Origin",
                  "Access-Control-Allow-Methods": "GET, POST", "Access-Control-Allow-Headers": "Content-Type"}
@@ -149,19 +129,20 @@ def create_app(settings: Optional[Settings] = None, name: str = "pathfinder_site
 
     @app.get("/demo/<council_id>")
     async def demo(_: Request, council_id: str) -> HTTPResponse:
-        council = knowledge.council(council_id) if _COUNCIL.match(council_id) else None
-        if council is None or council not in knowledge.local_councils():
-            return page("not_found.html", status=404, councils=knowledge.local_councils())
-        facts = council_facts(council, config.retention_days)
+        councils = knowledge.local_councils()
+        council = next((c for c in councils if c.id == council_id), None)
+        if council is None:
+            return page("not_found.html", status=404, councils=councils)
+        facts = council_facts(council, settings.retention_days)
         return page("demo.html", council=council, facts=facts, sections=offer_sections())
 
     @app.get("/widget/councils/<filename>")
     async def council_json(_: Request, filename: str) -> HTTPResponse:
         council_id = filename[: -len(".json")] if filename.endswith(".json") else ""
-        council = knowledge.council(council_id) if _COUNCIL.match(council_id) else None
+        council = knowledge.council(council_id) if COUNCIL_ID.match(council_id) else None
         if council is None:
             return response.json({"error": f"no council with id '{council_id[:40]}'"}, status=404)
-        return response.json(council_facts(council, config.retention_days))
+        return response.json(council_facts(council, settings.retention_days))
 
     assets = static_assets()
 
@@ -178,16 +159,14 @@ def create_app(settings: Optional[Settings] = None, name: str = "pathfinder_site
             return response.empty()
         turn = _checked_turn(request)
         if turn is None:
-            return response.json(
-                {"error": "send JSON with 'sender' (letters, digits, -_.:, up to 128) and 'message' (text)"}, status=400
-            )
+            return response.json({"error": NOT_A_TURN}, status=400)
         try:
-            async with request.app.ctx.http.post(f"{config.rasa_url}/webhooks/rest/webhook", json=turn) as reply:
+            async with request.app.ctx.http.post(f"{rasa_url}/webhooks/rest/webhook", json=turn) as reply:
                 if reply.status == 200:
                     return response.json(await reply.json())
                 logger.error("the bot answered %s", reply.status)
         except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError):
-            logger.exception("could not reach the bot at %s", config.rasa_url)
+            logger.exception("could not reach the bot at %s", rasa_url)
         return response.json(_failure_turn(turn), headers={"X-Pathfinder-Fallback": "1"})
 
     @app.route("/webhooks/rest/updates", methods=["GET", "OPTIONS"])
@@ -195,11 +174,11 @@ def create_app(settings: Optional[Settings] = None, name: str = "pathfinder_site
         if request.method == "OPTIONS":
             return response.empty()
         sender = request.args.get("sender", "")
-        if not _SENDER.match(sender):
+        if not SENDER_ID.match(sender):
             return response.json({"error": "give ?sender=<conversation id>"}, status=400)
         query = {"sender": sender, "since": request.args.get("since", "0")}
         try:
-            async with request.app.ctx.http.get(f"{config.rasa_url}/webhooks/rest/updates", params=query) as reply:
+            async with request.app.ctx.http.get(f"{rasa_url}/webhooks/rest/updates", params=query) as reply:
                 return response.json(await reply.json(), status=reply.status)
         except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError):
             return response.json({"paused": False, "messages": []}, status=503)
@@ -213,10 +192,8 @@ def _checked_turn(request: Request) -> Optional[Dict[str, Any]]:
         body = request.json
     except Exception:  # noqa: BLE001 - Sanic raises its own error type for bad JSON
         return None
-    if not isinstance(body, dict) or not isinstance(body.get("message"), str):
-        return None
-    sender = str(body.get("sender") or "")
-    if not _SENDER.match(sender):
+    sender = turn_sender(body)
+    if sender is None:
         return None
     return {"sender": sender, "message": body["message"], "metadata": clean_metadata(body.get("metadata"))}
 
