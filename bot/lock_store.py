@@ -61,7 +61,8 @@ for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
 end
 """
 
-# KEYS: counter, tickets. ARGV: lifetime (s). Returns the new ticket number.
+# KEYS: counter, tickets. ARGV: -1, lifetime (s). Returns {the new ticket number, lowest live
+# ticket before it or -1} (-1: no one else holds or waits, so the new ticket is served now).
 ISSUE_SCRIPT = _PRUNE + """
 local number = redis.call('INCR', KEYS[1])
 local lifetime = tonumber(ARGV[2])
@@ -69,7 +70,7 @@ redis.call('ZADD', KEYS[2], number, number .. ':' .. string.format('%.6f', now +
 local ttl = math.ceil(lifetime * 1000) + 5000
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('PEXPIRE', KEYS[2], ttl)
-return number
+return {number, first}
 """
 
 # KEYS: counter, tickets. ARGV: my ticket. Returns {lowest live ticket or -1, 1 if mine is live}.
@@ -117,7 +118,8 @@ class AtomicRedisLockStore(LockStore):
         self.max_poll_seconds = float(max_poll_seconds or kwargs.get("max_poll_seconds") or MAX_POLL_SECONDS)
         # Fail at start-up, with the URL in the message, rather than on the first message.
         try:
-            redis.Redis.from_url(self.url, socket_timeout=5).ping()
+            with redis.Redis.from_url(self.url, socket_timeout=5) as client:
+                client.ping()
         except redis.RedisError as error:
             raise LockError(f"cannot reach the Redis lock store at {redacted(self.url)}: {error}") from error
         self._clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis]" = weakref.WeakKeyDictionary()
@@ -141,9 +143,14 @@ class AtomicRedisLockStore(LockStore):
         return await self._redis().eval(script, 2, *self._keys(conversation_id), *args)
 
     # ---- the ticket lock ------------------------------------------------------------
+    async def _issue(self, conversation_id: str, lock_lifetime: float) -> Tuple[int, bool]:
+        """A new ticket and whether it is served at once (no other live ticket)."""
+        number, first = await self._run(ISSUE_SCRIPT, conversation_id, -1, lock_lifetime)
+        return int(number), int(first) == -1
+
     async def issue_ticket_async(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
         """Take the next ticket for the conversation (atomic: no two callers get one number)."""
-        return int(await self._run(ISSUE_SCRIPT, conversation_id, -1, lock_lifetime))
+        return (await self._issue(conversation_id, lock_lifetime))[0]
 
     async def serving(self, conversation_id: str, ticket: int) -> Tuple[int, bool]:
         """The ticket now served (-1 if none) and whether `ticket` is still live."""
@@ -176,11 +183,12 @@ class AtomicRedisLockStore(LockStore):
         """Hold the conversation's lock for the body (Rasa's interface; `wait_time_in_seconds`
         is ignored on purpose: waiters poll every 5-20 ms instead of every second)."""
         try:
-            ticket = await self.issue_ticket_async(conversation_id, lock_lifetime)
+            ticket, served = await self._issue(conversation_id, lock_lifetime)
         except redis.RedisError as error:
             raise LockError(f"could not take a ticket for '{conversation_id}' from {redacted(self.url)}: {error}") from error
         try:
-            await self.wait_for_turn(conversation_id, ticket)
+            if not served:  # the usual uncontended turn skips this poll: one Redis round trip less
+                await self.wait_for_turn(conversation_id, ticket)
             yield TicketLock(conversation_id)
         finally:
             await self.release(conversation_id, ticket)

@@ -9,8 +9,8 @@ What is cheaper than stock (profiled with py-spy, 10 conversations at once, 2026
 - retrieve reads only the `id` and `data` columns with Core (no ORM objects for every row
   of the session: that was 40% of retrieve);
 - save does not count the session's stored events again (Rasa's COUNT with a sub-query
-  over all the sender's rows): retrieve notes how many events it loaded and the sender's
-  highest row id; if that id is still the highest at save time (nothing was written in
+  over all the sender's rows): retrieve notes how many events it loaded and the id of the
+  last one; if that id is the sender's highest at save time (nothing was written in
   between, e.g. by another server or a deletion), the count is known; otherwise Rasa's
   own count is used;
 - SQLite (the single-machine default): one pooled connection in WAL mode with
@@ -35,7 +35,7 @@ from sqlalchemy.pool import QueuePool
 
 from bot import rasa_speedups
 
-# Set on a retrieved tracker: (events loaded, highest row id of the sender at that time).
+# Set on a retrieved tracker: (events loaded, row id of the last one).
 _LOADED = "_pathfinder_loaded"
 
 
@@ -91,17 +91,18 @@ class PathfinderTrackerStore(SQLTrackerStore):
         rasa_speedups.freeze_heap()  # the model is loaded before the first message arrives
         with self.session_scope() as session:
             rows = self._session_rows(session, sender_id)
-            highest = self._highest_id(session, sender_id) if rows else None
         if not rows or not self.domain:
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(row.data) for row in rows], self.domain.slots)
-        setattr(tracker, _LOADED, (len(rows), highest))
+        # The last row loaded, not a second query for the sender's highest id: if an older
+        # session's row has a higher id, save just falls back to Rasa's count.
+        setattr(tracker, _LOADED, (len(rows), rows[-1].id))
         return tracker
 
     def _additional_events(self, session, tracker: DialogueStateTracker) -> Iterator:
         """Events of the tracker not stored yet: known from retrieve when nothing was written
         for this sender since, else counted as Rasa does."""
-        loaded: Optional[Tuple[int, Optional[int]]] = getattr(tracker, _LOADED, None)
+        loaded: Optional[Tuple[int, int]] = getattr(tracker, _LOADED, None)
         if loaded is not None and self._highest_id(session, tracker.sender_id) == loaded[1]:
             return itertools.islice(tracker.events, loaded[0], len(tracker.events))
         return super()._additional_events(session, tracker)
