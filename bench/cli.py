@@ -21,7 +21,7 @@ from typing import Dict, List, Optional
 from bench import lockbench, load, report, scripts, servers
 from bench.stats import PhaseResult, fmt, percentile
 from bench.training import measure_training
-from tests.conftest import PYTHON, ROOT, base_env
+from tests.conftest import PYTHON, ROOT, base_env, smtp_collector
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -152,7 +152,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "phases": [], "rss": {}, "other": [], "long": {},
     }
     clock = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="pathfinder-bench-") as tmp, servers.smtp_sink() as smtp_port:
+    with tempfile.TemporaryDirectory(prefix="pathfinder-bench-") as tmp, smtp_collector() as (smtp, _):
         work = Path(tmp)
         model = args.model
         if model is None:
@@ -162,11 +162,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             results["other"] += [("training from scratch (DIET + policies, empty cache)", f"{trained['scratch_s']:.0f} s"),
                                  ("training again, data unchanged", f"{trained['unchanged_s']:.0f} s")]
         bench_stock(work, args.stock_dir, settings, results)
-        bench_pathfinder(model, work, smtp_port, "Pathfinder SQLite", None, settings, results)
+        bench_pathfinder(model, work, smtp.port, "Pathfinder SQLite", None, settings, results)
         if not args.no_postgres:
             with servers.postgres_database() as database_url:
                 if database_url:
-                    bench_pathfinder(model, work, smtp_port, "Pathfinder PostgreSQL", database_url, settings, results)
+                    bench_pathfinder(model, work, smtp.port, "Pathfinder PostgreSQL", database_url, settings, results)
         bench_nlu(model, settings, results)
         bench_lock(settings, results)
     results["load_after"] = report.load_average()

@@ -11,12 +11,11 @@ import collections
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Dict, List
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from bot.config import ROOT
 
 
 def dev_messages() -> List[str]:

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Dict, List
 
 from bench.stats import PhaseResult, fmt, ratio
+from bot.config import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 STOCK = "stock rasa init"
 
 

@@ -1,7 +1,7 @@
 """The servers a benchmark run starts and stops itself: Pathfinder (through the test
 suite's `start_bot`, so the bench runs exactly what the tests run), the stock `rasa init`
-bot, a throw-away PostgreSQL database and an SMTP sink. Only processes started here are
-ever stopped, by their own handles."""
+bot and a throw-away PostgreSQL database (the SMTP server is the tests' `smtp_collector`).
+Only processes started here are ever stopped, by their own handles."""
 from __future__ import annotations
 
 import contextlib
@@ -28,23 +28,6 @@ def server_rss(server: BotServer) -> Dict[str, float]:
     """Peak RSS of the Rasa server and (if it has one) the action server."""
     names = ("rasa", "actions")
     return {name: peak_rss_mb(process.pid) for name, process in zip(names, server.processes)}
-
-
-@contextlib.contextmanager
-def smtp_sink() -> Iterator[int]:
-    """A local SMTP server that accepts and drops every e-mail (port number yielded)."""
-    from aiosmtpd.controller import Controller
-
-    class Drop:
-        async def handle_DATA(self, server, session, envelope):
-            return "250 OK"
-
-    controller = Controller(Drop(), hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller.port
-    finally:
-        controller.stop()
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ so the tests never touch the developer's var/ folder.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -17,7 +18,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional
 
 import pytest
 
@@ -130,9 +131,10 @@ def _wait(url: str, processes: List[subprocess.Popen], timeout: float = 240) -> 
     raise RuntimeError(f"{url} did not come up in {timeout}s")
 
 
-@pytest.fixture(scope="session")
-def smtp_server():
-    """A real local SMTP server (aiosmtpd) collecting every e-mail the bot sends."""
+@contextlib.contextmanager
+def smtp_collector() -> Iterator[tuple]:
+    """A real local SMTP server (aiosmtpd) on a free port, collecting every e-mail sent to
+    it: yields (controller, handler), with the e-mails in `handler.messages`."""
     from aiosmtpd.controller import Controller
 
     class Collector:
@@ -146,8 +148,17 @@ def smtp_server():
     handler = Collector()
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
-    yield controller, handler
-    controller.stop()
+    try:
+        yield controller, handler
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    """A real local SMTP server (aiosmtpd) collecting every e-mail the bot sends."""
+    with smtp_collector() as server:
+        yield server
 
 
 def start_bot(
