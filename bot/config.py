@@ -43,16 +43,17 @@ def _split(value: str) -> List[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-def _at_least_one(name: str, value: Optional[str], default: int) -> int:
-    """A whole number of at least 1: a retention of 0 days would delete every conversation."""
+def whole_number(name: str, value: Optional[str], default: int, minimum: int = 1) -> int:
+    """A whole number of at least `minimum` (1 unless told: a retention of 0 days would delete
+    every conversation); the default when unset or empty, ValueError naming `name` otherwise."""
     if value in (None, ""):
         return default
     try:
         number = int(value)
     except ValueError:
         raise ValueError(f"{name} must be a whole number, got {value!r}") from None
-    if number < 1:
-        raise ValueError(f"{name} must be at least 1, got {number}")
+    if number < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {number}")
     return number
 
 
@@ -74,7 +75,7 @@ def load_settings() -> Settings:
         smtp_starttls=env.get("PATHFINDER_SMTP_STARTTLS", "false").lower() == "true",
         mail_from=env.get("PATHFINDER_MAIL_FROM", defaults.mail_from),
         team_inbox=env.get("PATHFINDER_TEAM_INBOX", defaults.team_inbox),
-        retention_days=_at_least_one("PATHFINDER_RETENTION_DAYS", env.get("PATHFINDER_RETENTION_DAYS"), defaults.retention_days),
+        retention_days=whole_number("PATHFINDER_RETENTION_DAYS", env.get("PATHFINDER_RETENTION_DAYS"), defaults.retention_days),
     )
 
 

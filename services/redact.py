@@ -93,16 +93,13 @@ def _card(match: re.Match) -> Optional[str]:
     return CARD if 13 <= len(digits) <= 19 and luhn_valid(digits) else None
 
 
-def _date_of_birth(year_group: int) -> Callable[[re.Match], Optional[str]]:
-    """A full date whose year is at least ten years ago reads as a birth date; others stay."""
-
-    def replace(match: re.Match) -> Optional[str]:
-        year = int(match.group(year_group))
-        if year < 100:
-            year += 1900 if year > dt.date.today().year % 100 else 2000
-        return DATE_OF_BIRTH if 1900 <= year <= dt.date.today().year - 10 else None
-
-    return replace
+def _date_of_birth(match: re.Match) -> Optional[str]:
+    """A full date (its year in group 1) at least ten years ago reads as a birth date; others stay."""
+    this_year = dt.date.today().year
+    year = int(match.group(1))
+    if year < 100:
+        year += 1900 if year > this_year % 100 else 2000
+    return DATE_OF_BIRTH if 1900 <= year <= this_year - 10 else None
 
 
 def _always(label: str) -> Callable[[re.Match], Optional[str]]:
@@ -116,8 +113,8 @@ RULES: List[Tuple[Pattern, Callable[[re.Match], Optional[str]]]] = [
     (NI_PATTERN, _always(NI_NUMBER)),
     (SORT_CODE, _always(BANK)),
     (ACCOUNT_NUMBER, _always(BANK)),
-    (NUMERIC_DATE, _date_of_birth(1)),
-    (WORDED_DATE, _date_of_birth(1)),
+    (NUMERIC_DATE, _date_of_birth),
+    (WORDED_DATE, _date_of_birth),
     (PHONE_CANDIDATE, _uk_phone),
     (POSTCODE_PATTERN, _always(POSTCODE)),
     (ADDRESS_PATTERN, _always(ADDRESS)),

@@ -7,10 +7,8 @@ import sys
 from typing import List, Optional
 
 from bot.dashboard.app import create_app
-from bot.dashboard.conversations import ensure_events_table
+from bot.dashboard.conversations import open_store
 from bot.dashboard.settings import display_key, load_dashboard_settings
-from knowledge.db import make_engine
-from services.models import create_all
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -19,9 +17,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--host", default=settings.host, help="address to listen on (default %(default)s; put TLS in front)")
     parser.add_argument("--port", type=int, default=settings.port, help="default %(default)s (PATHFINDER_DASHBOARD_PORT)")
     args = parser.parse_args(argv)
-    engine = make_engine(settings.database_url)
-    create_all(engine)
-    ensure_events_table(engine)
+    engine = open_store(settings.database_url)
     app = create_app(engine, settings, display_key())
     logging.getLogger("sanic.access").setLevel(logging.WARNING)
     app.run(host=args.host, port=args.port, access_log=False, workers=1, motd=False)

@@ -32,10 +32,12 @@ from bot.dashboard.conversations import (
     Filters,
     find_conversation,
     list_conversations,
+    load_conversations,
     notes,
     personal_slot_values,
     transcript,
     transcripts,
+    visible_to,
 )
 from bot.dashboard.settings import DashboardSettings
 from knowledge.db import CouncilRow
@@ -104,9 +106,6 @@ def create_app(engine: Engine, settings: DashboardSettings, key: bytes, name: st
     app.config.PROXIES_COUNT = settings.proxies_count
     jinja = templates()
 
-    def now() -> dt.datetime:
-        return utcnow()
-
     def render(request: Request, template: str, status: int = 200, **context) -> response.HTTPResponse:
         context.setdefault("staff", getattr(request.ctx, "staff", None))
         return response.html(jinja.get_template(template).render(**context), status=status)
@@ -138,6 +137,13 @@ def create_app(engine: Engine, settings: DashboardSettings, key: bytes, name: st
 
         return wrap
 
+    def referral_or_404(session: Session, staff: auth.Staff, referral_id: int) -> Referral:
+        """The referral if it is of the staff member's council (another council's: not found)."""
+        referral = session.get(Referral, referral_id)
+        if referral is None or (staff.scope_council and referral.council_id != staff.scope_council):
+            raise NotFound("No such referral")
+        return referral
+
     def conversation_or_404(staff: auth.Staff, wanted: str):
         conversation = find_conversation(engine, key, staff.scope_council, wanted)
         if conversation is None:
@@ -146,7 +152,7 @@ def create_app(engine: Engine, settings: DashboardSettings, key: bytes, name: st
 
     @app.middleware("request")
     async def load_staff(request: Request):
-        request.ctx.staff = auth.current_staff(engine, settings, request.cookies.get(SESSION_COOKIE), now())
+        request.ctx.staff = auth.current_staff(engine, settings, request.cookies.get(SESSION_COOKIE), utcnow())
 
     @app.middleware("response")
     async def security_headers(request: Request, resp):
@@ -189,16 +195,16 @@ def create_app(engine: Engine, settings: DashboardSettings, key: bytes, name: st
         def refuse(status: int):
             return render(request, "login.html", status=status, csrf_token=form_token, error=LOGIN_ERROR, email=email)
 
-        if auth.too_many_failures(engine, settings, email, ip, now()):
+        if auth.too_many_failures(engine, settings, email, ip, utcnow()):
             auth.audit(engine, email or "(blank)", "login_throttled", None, None, ip)
             return refuse(429)
         user = auth.check_password(engine, email, password)
-        auth.record_attempt(engine, email, ip, user is not None, now())
+        auth.record_attempt(engine, email, ip, user is not None, utcnow())
         if user is None:
             auth.audit(engine, email or "(blank)", "login_failed", None, None, ip)
             return refuse(401)
         auth.end_session(engine, request.cookies.get(SESSION_COOKIE))  # never keep a pre-login session
-        token = auth.start_session(engine, user.id, now())
+        token = auth.start_session(engine, user.id, utcnow())
         auth.audit(engine, user.email, "login", None, None, ip)
         resp = response.redirect("/conversations", status=303)
         set_cookie(resp, SESSION_COOKIE, token)
@@ -279,7 +285,9 @@ def create_app(engine: Engine, settings: DashboardSettings, key: bytes, name: st
     @page(roles=auth.MANAGER_ROLES)
     async def referral_list(request: Request, staff: auth.Staff):
         found = reports.referrals_in_scope(engine, reports.Scope(staff.scope_council))
-        displays = {r.conversation_id: find_conversation(engine, key, staff.scope_council, r.conversation_id) for r in found}
+        # One read for every referral's conversation (find_conversation's rule, without a read each).
+        loaded = load_conversations(engine, key, {r.conversation_id for r in found}, council=staff.scope_council)
+        displays = {cid: c for cid, c in loaded.items() if visible_to(c, staff.scope_council)}
         log(request, "view_referrals")
         return render(request, "referrals.html", referrals=found, conversations=displays, statuses=STATUSES,
                       redact=redact_text)
@@ -292,9 +300,7 @@ def create_app(engine: Engine, settings: DashboardSettings, key: bytes, name: st
             return render(request, "message.html", status=400, title="Unknown status",
                           message=f"The status must be one of: {', '.join(STATUSES)}.")
         with Session(engine) as session, session.begin():
-            referral = session.get(Referral, referral_id)
-            if referral is None or (staff.scope_council and referral.council_id != staff.scope_council):
-                raise NotFound("No such referral")
+            referral = referral_or_404(session, staff, referral_id)
             referral.status = status
             if status == "acknowledged" and referral.acknowledged_at is None:
                 referral.acknowledged_at = utcnow()
@@ -310,9 +316,7 @@ def create_app(engine: Engine, settings: DashboardSettings, key: bytes, name: st
         are shown, to a manager of their council, on purpose (a POST) and audited, because
         the referral e-mail leaves them out and the team needs them to call back."""
         with Session(engine) as session:
-            referral = session.get(Referral, referral_id)
-            if referral is None or (staff.scope_council and referral.council_id != staff.scope_council):
-                raise NotFound("No such referral")
+            referral = referral_or_404(session, staff, referral_id)
             session.expunge(referral)
         log(request, "view_referral_contact", f"referral {referral_id}")
         return render(request, "referral_contact.html", referral=referral)

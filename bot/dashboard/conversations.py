@@ -18,8 +18,9 @@ from sqlalchemy import inspect, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from services.models import Referral
-from services.privacy import display_id
+from knowledge.db import make_engine
+from services.models import Referral, create_all
+from services.privacy import DISPLAY_PREFIX, display_id, looks_like_display_id
 from services.redact import CONTACT, NAME, redact_text
 from services.staff import ConversationNote, ConversationTag
 
@@ -39,6 +40,14 @@ CHANNEL_LABELS = {"rest": "web", "sms": "SMS"}
 def ensure_events_table(engine: Engine) -> None:
     """Create Rasa's events table if the bot has not run yet (same definition Rasa uses)."""
     SQLTrackerStore.Base.metadata.create_all(engine)
+
+
+def open_store(database_url: str) -> Engine:
+    """The database with every table the dashboard reads (for the dashboard and its commands)."""
+    engine = make_engine(database_url)
+    create_all(engine)
+    ensure_events_table(engine)
+    return engine
 
 
 def utc(timestamp: Optional[float]) -> Optional[dt.datetime]:
@@ -168,15 +177,16 @@ def council_senders(council: str) -> list:
     return [named, referred]
 
 
-def _add_referral_facts(session: Session, conversations: Dict[str, Conversation]) -> None:
-    """Referral rows also mark a hand-off (and an urgent one a crisis), and carry the council."""
+def _add_referral_facts(session: Session, conversations: Dict[str, Conversation], ids: Optional[List[str]]) -> None:
+    """Referral rows also mark a hand-off (and an urgent one a crisis), and carry the council.
+    `ids`: only these conversations' referrals are read (None: every referral)."""
     if not conversations:
         return
-    rows = session.execute(
-        select(Referral.conversation_id, Referral.council_id, Referral.priority, Referral.reason, Referral.first_name,
-               Referral.contact_value)
-    )
-    for row in rows:
+    query = select(Referral.conversation_id, Referral.council_id, Referral.priority, Referral.reason,
+                   Referral.first_name, Referral.contact_value).order_by(Referral.id)
+    if ids is not None:
+        query = query.where(Referral.conversation_id.in_(ids))
+    for row in session.execute(query):
         conversation = conversations.get(row.conversation_id)
         if conversation is None:
             continue
@@ -189,8 +199,11 @@ def _add_referral_facts(session: Session, conversations: Dict[str, Conversation]
             conversation.contacts.append(row.contact_value)
 
 
-def _add_tags(session: Session, conversations: Dict[str, Conversation]) -> None:
-    for row in session.execute(select(ConversationTag.conversation_id, ConversationTag.tag).order_by(ConversationTag.tag)):
+def _add_tags(session: Session, conversations: Dict[str, Conversation], ids: Optional[List[str]]) -> None:
+    query = select(ConversationTag.conversation_id, ConversationTag.tag).order_by(ConversationTag.tag)
+    if ids is not None:
+        query = query.where(ConversationTag.conversation_id.in_(ids))
+    for row in session.execute(query):
         if row.conversation_id in conversations:
             conversations[row.conversation_id].tags.append(row.tag)
 
@@ -211,8 +224,10 @@ def load_conversations(engine: Engine, key: bytes, sender_ids: Optional[Iterable
                 state = {}
             data = _data(row) if row.type_name in ("user", "slot") else {}  # actions need no JSON parsing
             _apply_event(conversation, row, data, state)
-        _add_referral_facts(session, conversations)
-        _add_tags(session, conversations)
+        # Asked for a few conversations: read only their referrals and tags, not every one.
+        ids = list(conversations) if sender_ids is not None else None
+        _add_referral_facts(session, conversations, ids)
+        _add_tags(session, conversations, ids)
     return conversations
 
 
@@ -254,7 +269,7 @@ def find_conversation(engine: Engine, key: bytes, scope_council: Optional[str], 
     A conversation of another council is reported as not found, exactly like one that
     does not exist, so guessing ids tells nothing.
     """
-    sender_id = sender_for_display_id(engine, key, wanted) if wanted.startswith("YP-") else wanted
+    sender_id = sender_for_display_id(engine, key, wanted) if wanted.startswith(DISPLAY_PREFIX) else wanted
     conversation = load_conversations(engine, key, [sender_id], council=scope_council).get(sender_id) if sender_id else None
     if conversation is None or not visible_to(conversation, scope_council):
         return None
@@ -264,7 +279,7 @@ def find_conversation(engine: Engine, key: bytes, scope_council: Optional[str], 
 def sender_for_display_id(engine: Engine, key: bytes, wanted: str) -> Optional[str]:
     """The conversation id behind a display id: hashes the ids alone (one column), so that
     opening a transcript loads one conversation's events, not every conversation's."""
-    if not inspect(engine).has_table(EVENTS.name):
+    if not looks_like_display_id(wanted) or not inspect(engine).has_table(EVENTS.name):
         return None
     with engine.connect() as connection:
         senders = connection.execute(select(EVENTS.c.sender_id).distinct()).scalars()

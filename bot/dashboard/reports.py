@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import functools
 import io
 import re
 import statistics
@@ -191,8 +192,11 @@ def containment_table(conversations: Sequence[Conversation]) -> Table:
 
 
 def referrals_in_scope(engine: Engine, scope: Scope) -> List[Referral]:
+    query = select(Referral).order_by(Referral.created_at.desc())
+    if scope.council is not None:  # narrowed in SQL; the dates are checked below
+        query = query.where(Referral.council_id == scope.council)
     with Session(engine) as session:
-        rows = session.execute(select(Referral).order_by(Referral.created_at.desc())).scalars().all()
+        rows = session.execute(query).scalars().all()
         session.expunge_all()
     return [row for row in rows if scope.includes(row.created_at, row.council_id)]
 
@@ -221,15 +225,22 @@ def satisfaction_table(conversations: Sequence[Conversation]) -> Table:
 
 
 def build(engine: Engine, key: bytes, scope: Scope, names: Iterable[str] = REPORTS) -> Dict[str, Table]:
-    """The named reports for one scope."""
-    conversations = list_conversations(engine, key, scope.council, scope.filters())
-    turns = transcripts(engine, conversations)
+    """The named reports for one scope (conversations and transcripts are read only if one needs them)."""
+
+    @functools.cache
+    def conversations() -> List[Conversation]:
+        return list_conversations(engine, key, scope.council, scope.filters())
+
+    @functools.cache
+    def turns() -> Dict[str, List[Turn]]:
+        return transcripts(engine, conversations())
+
     builders = {
-        "topics": lambda: topics_table(topic_counts(conversations, turns)),
-        "unanswered": lambda: unanswered_table(unanswered_questions(engine, scope, conversations, turns)),
-        "containment": lambda: containment_table(conversations),
+        "topics": lambda: topics_table(topic_counts(conversations(), turns())),
+        "unanswered": lambda: unanswered_table(unanswered_questions(engine, scope, conversations(), turns())),
+        "containment": lambda: containment_table(conversations()),
         "handoffs": lambda: handoffs_table(referrals_in_scope(engine, scope)),
-        "satisfaction": lambda: satisfaction_table(conversations),
+        "satisfaction": lambda: satisfaction_table(conversations()),
     }
     unknown = [name for name in names if name not in builders]
     if unknown:
@@ -316,14 +327,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--out", help="write to this file instead of standard output")
     args = parser.parse_args(argv)
 
+    from bot.dashboard.conversations import open_store
     from bot.dashboard.settings import display_key, load_dashboard_settings
-    from knowledge.db import make_engine
-    from services.models import create_all
-    from bot.dashboard.conversations import ensure_events_table
 
-    engine = make_engine(load_dashboard_settings().database_url)
-    create_all(engine)
-    ensure_events_table(engine)
+    engine = open_store(load_dashboard_settings().database_url)
     tables = build(engine, display_key(), Scope(args.council, args.since, args.until), args.report or REPORTS)
     text = (to_csv if args.format == "csv" else to_markdown)(tables.values())
     if args.out:

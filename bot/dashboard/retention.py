@@ -91,13 +91,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error("--days and --referral-days must be at least 1")
 
     from bot.dashboard.auth import audit
-    from bot.dashboard.conversations import ensure_events_table
-    from knowledge.db import make_engine
-    from services.models import create_all
+    from bot.dashboard.conversations import open_store
 
-    engine = make_engine(settings.database_url)
-    create_all(engine)
-    ensure_events_table(engine)
+    engine = open_store(settings.database_url)
     totals = apply_retention(engine, args.days, args.referral_days)
     summary = ", ".join(f"{label} {totals.get(label, 0)}" for label in
                         ("conversations", "events", "unanswered_questions", "sms_inbound", "sms_outbound", "sms_state",

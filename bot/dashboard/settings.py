@@ -1,6 +1,6 @@
 """The dashboard's settings, read from PATHFINDER_* environment variables.
 
-(Kept next to the dashboard for now; bot/config.py holds the bot's own settings.)
+The shared ones (database, retention) and the number parsing come from bot/config.py.
 """
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 import secrets
 from dataclasses import dataclass
 
-from bot.config import VAR_DIR, load_settings
+from bot.config import VAR_DIR, load_settings, whole_number
 
 
 @dataclass(frozen=True)
@@ -26,32 +26,25 @@ class DashboardSettings:
     proxies_count: int = 0  # reverse proxies in front (TLS terminator): their X-Forwarded-For is trusted
 
 
-def _int(name: str, default: int, minimum: int = 1) -> int:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise SystemExit(f"{name} must be a whole number, got {value!r}") from None
-    if number < minimum:
-        raise SystemExit(f"{name} must be at least {minimum}, got {number}")
-    return number
-
-
 def load_dashboard_settings() -> DashboardSettings:
+    """The database and the retention period are the bot's settings (bot/config.py); the
+    rest are the dashboard's own. A bad value stops the start with its reason."""
+    env = os.environ
     try:
-        shared = load_settings()  # the database and the retention period are the bot's settings too
+        shared = load_settings()
+        return DashboardSettings(
+            database_url=shared.database_url,
+            host=env.get("PATHFINDER_DASHBOARD_HOST", DashboardSettings.host),
+            port=whole_number("PATHFINDER_DASHBOARD_PORT", env.get("PATHFINDER_DASHBOARD_PORT"), DashboardSettings.port),
+            retention_days=shared.retention_days,
+            referral_retention_days=whole_number("PATHFINDER_REFERRAL_RETENTION_DAYS",
+                                                 env.get("PATHFINDER_REFERRAL_RETENTION_DAYS"),
+                                                 DashboardSettings.referral_retention_days),
+            proxies_count=whole_number("PATHFINDER_DASHBOARD_PROXIES", env.get("PATHFINDER_DASHBOARD_PROXIES"),
+                                       DashboardSettings.proxies_count, minimum=0),
+        )
     except ValueError as error:
         raise SystemExit(str(error)) from None
-    return DashboardSettings(
-        database_url=shared.database_url,
-        host=os.environ.get("PATHFINDER_DASHBOARD_HOST", "127.0.0.1"),
-        port=_int("PATHFINDER_DASHBOARD_PORT", 8080),
-        retention_days=shared.retention_days,
-        referral_retention_days=_int("PATHFINDER_REFERRAL_RETENTION_DAYS", 365),
-        proxies_count=_int("PATHFINDER_DASHBOARD_PROXIES", 0, minimum=0),
-    )
 
 
 def display_key() -> bytes:

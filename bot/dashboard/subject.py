@@ -87,23 +87,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     from bot.dashboard.auth import audit
-    from bot.dashboard.conversations import ensure_events_table, load_conversations
+    from bot.dashboard.conversations import open_store, sender_for_display_id
     from bot.dashboard.settings import display_key, load_dashboard_settings
-    from knowledge.db import make_engine
-    from services.models import create_all
-    from services.privacy import display_id
+    from services.privacy import DISPLAY_PREFIX, display_id
 
-    engine = make_engine(load_dashboard_settings().database_url)
-    create_all(engine)
-    ensure_events_table(engine)
+    engine = open_store(load_dashboard_settings().database_url)
     key = display_key()
     conversation_id = args.conversation_id
-    if conversation_id.startswith("YP-"):
-        found = [c for c in load_conversations(engine, key).values() if c.display_id == conversation_id]
-        if not found:
+    if conversation_id.startswith(DISPLAY_PREFIX):
+        found = sender_for_display_id(engine, key, conversation_id)  # hashes the ids, loads no events
+        if found is None:
             print(f"No conversation has the display id {conversation_id}.", file=sys.stderr)
             return 1
-        conversation_id = found[0].conversation_id
+        conversation_id = found
     shown = display_id(conversation_id, key)
     if args.command == "export":
         audit(engine, args.staff, "subject_access_export", shown, "command line")
