@@ -42,6 +42,13 @@ _UK_PHONE = re.compile(r"^(0\d{9,10}|999|111|112|116\d{3}|85258)$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+# `questions:` are what the retrieval ranks a young person's words against: fewer than 5 ways
+# of asking leaves an entry hard to find, more than 15 lets one entry crowd out its neighbours.
+QUESTIONS_MIN, QUESTIONS_MAX = 5, 15
+QUESTION_LENGTH = (3, 200)
+# Transitional: the shipped files are getting their questions file by file; once every entry
+# has them this goes (and a missing list is always an error) so no entry can be unfindable.
+QUESTIONS_REQUIRED = False
 
 
 class ContentError(ValueError):
@@ -96,6 +103,7 @@ class Entitlement:
     source_section: str
     last_checked: dt.date
     keywords: Tuple[str, ...] = ()
+    questions: Tuple[str, ...] = ()  # the ways young people ask for this, in their words
     min_age: Optional[int] = None
     max_age: Optional[int] = None
     statuses: Tuple[str, ...] = ()
@@ -281,7 +289,7 @@ def _read_contact(reader: _Reader, node: Any, kind: str, where: str) -> Optional
 
 
 _ENTRY_KEYS = (
-    "id", "topic", "title", "answer", "keywords", "eligibility", "amount", "how_to_get",
+    "id", "topic", "title", "answer", "keywords", "questions", "eligibility", "amount", "how_to_get",
     "contact", "link", "availability", "source", "last_checked",
 )
 
@@ -328,6 +336,47 @@ def _read_date(reader: _Reader, entry: dict, where: str) -> dt.date:
     return dt.date.min
 
 
+def _read_questions(reader: _Reader, entry: dict, where: str) -> Tuple[str, ...]:
+    """The entry's `questions:`, checked item by item so each mistake names its own line.
+
+    They are kept as written (case and punctuation are part of how people ask); the ranking
+    normalises them itself.
+    """
+    node = entry.get("questions")
+    field_name = f"{where}.questions"
+    if node is None:
+        if not QUESTIONS_REQUIRED:
+            return ()
+        reader.problem(entry, None, field_name,
+                       f"is required: list {QUESTIONS_MIN} to {QUESTIONS_MAX} ways young people ask for this")
+        return ()
+    if not isinstance(node, list):
+        reader.problem(entry, "questions", field_name, "must be a list of questions, one per line starting with '- '")
+        return ()
+    questions: List[str] = []
+    seen: Dict[str, int] = {}
+    low, high = QUESTION_LENGTH
+    for index, item in enumerate(node):
+        item_where = f"{field_name}[{index + 1}]"
+        if not isinstance(item, str) or not item.strip():
+            reader.problem(node, index, item_where, "must be a question written as text")
+            continue
+        text = " ".join(item.split())
+        if not low <= len(text) <= high:
+            reader.problem(node, index, item_where, f"must be {low} to {high} characters long (is {len(text)})")
+            continue
+        key = text.lower()
+        if key in seen:
+            reader.problem(node, index, item_where, f"'{text}' is a duplicate of question {seen[key]}")
+            continue
+        seen[key] = index + 1
+        questions.append(text)
+    if not QUESTIONS_MIN <= len(node) <= QUESTIONS_MAX:
+        reader.problem(entry, "questions", field_name,
+                       f"has {len(node)} question(s): give {QUESTIONS_MIN} to {QUESTIONS_MAX}")
+    return tuple(questions)
+
+
 def _read_entitlement(reader: _Reader, entry: Any, council_id: str, index: int) -> Optional[Entitlement]:
     where = f"entitlements[{index}]"
     if not isinstance(entry, dict):
@@ -362,6 +411,7 @@ def _read_entitlement(reader: _Reader, entry: Any, council_id: str, index: int) 
         source_section=str(source.get("section") or "").strip(),
         last_checked=_read_date(reader, entry, where),
         keywords=tuple(k.lower().strip() for k in keywords),
+        questions=_read_questions(reader, entry, where),
         min_age=low,
         max_age=high,
         statuses=statuses,

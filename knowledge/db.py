@@ -5,6 +5,8 @@ table the project owns hangs off `Base`, so one `create_schema` call sets up a f
 """
 from __future__ import annotations
 
+from typing import List
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -16,8 +18,10 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
+    text,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import declarative_base
 
 Base = declarative_base()
@@ -55,6 +59,7 @@ class EntitlementRow(Base):
     answer = Column(Text, nullable=False)
     how_to_get = Column(Text, nullable=False)
     keywords = Column(Text, nullable=False, default="")  # "|"-joined, lower case
+    questions = Column(Text, nullable=False, default="[]")  # JSON list: a question may hold any character
     min_age = Column(Integer)
     max_age = Column(Integer)
     statuses = Column(Text, nullable=False, default="")  # "|"-joined
@@ -98,6 +103,34 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 KNOWLEDGE_TABLES = (CouncilRow.__table__, ContactRow.__table__, EntitlementRow.__table__, ContentVersion.__table__)
 
 
+# Any fixed number: PostgreSQL advisory locks are keyed by an integer, not a name.
+_SCHEMA_LOCK_KEY = 0x50415448
+
+
 def create_schema(engine: Engine) -> None:
-    """Create the knowledge tables that are missing (service tables are created by `services`)."""
-    Base.metadata.create_all(engine, tables=list(KNOWLEDGE_TABLES))
+    """Create the knowledge tables that are missing (service tables are created by `services`).
+
+    `create_all` never alters a table, so a database made by older code would lack newer
+    columns. The knowledge tables hold only what is published from the offer files, so an
+    out-of-date set is dropped and recreated empty (version 0), and the next `ensure_loaded`
+    or `reload` republishes it; service tables are never touched. On PostgreSQL the check and
+    rebuild run under a lock, so two processes starting together rebuild once.
+    """
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+        if stale_knowledge_tables(connection):
+            Base.metadata.drop_all(connection, tables=list(KNOWLEDGE_TABLES))
+        Base.metadata.create_all(connection, tables=list(KNOWLEDGE_TABLES))
+
+
+def stale_knowledge_tables(connection: Connection) -> List[str]:
+    """Names of knowledge tables whose columns differ from the models (missing tables are not stale)."""
+    inspector = inspect(connection)
+    existing = set(inspector.get_table_names())
+    return [
+        table.name
+        for table in KNOWLEDGE_TABLES
+        if table.name in existing
+        and {column["name"] for column in inspector.get_columns(table.name)} != set(table.columns.keys())
+    ]

@@ -22,7 +22,14 @@ GOOD_ENTRY = """
     eligibility: {min_age: 18, max_age: 24}
     source: {document: 001_ea4c40d182e07dfe.txt, section: "3.3"}
     last_checked: 2026-11-25
+    questions:
+      - is there a test entry
+      - test entry??
+      - how do i get the test thing
+      - I am care leaver, test entry I can have?
+      - wat is the test entry
 """
+QUESTIONS_BLOCK = GOOD_ENTRY[GOOD_ENTRY.index("    questions:"):]
 
 
 @pytest.fixture
@@ -103,6 +110,44 @@ def test_bad_entries_are_named_by_file_line_entry_and_field(offers, change, fiel
     line = int(problem.split(":")[1])
     assert start <= line <= start + 10, problem
     assert "walsall-test-entry" in problem and field in problem
+
+
+def test_a_good_entry_with_questions_loads(offers):
+    add_entry(offers, GOOD_ENTRY)
+    entry = next(e for e in load_offers(offers).entitlements if e.id == "walsall-test-entry")
+    assert entry.questions[0] == "is there a test entry" and len(entry.questions) == 5
+
+
+def _with_questions(*questions: str) -> str:
+    """GOOD_ENTRY with its questions replaced by these (written one per line, as authors do)."""
+    lines = "".join(f"      - {q}\n" for q in questions)
+    return GOOD_ENTRY.replace(QUESTIONS_BLOCK, "    questions:\n" + lines)
+
+
+_FIVE = ("one question", "two question", "three question", "four question", "five question")
+
+
+@pytest.mark.parametrize(
+    "change, offset, message",
+    [
+        # offset: line of the problem counted from the entry's first line (-1 = anywhere in it)
+        (_with_questions(*_FIVE[:3]), 8, "has 3 question(s): give 5 to 15"),
+        (_with_questions(*(f"question number {n}" for n in range(16))), 8, "has 16 question(s)"),
+        (_with_questions(*_FIVE[:4], "ok"), 13, "must be 3 to 200 characters"),
+        (_with_questions(*_FIVE[:4], "x" * 201), 13, "must be 3 to 200 characters"),
+        (_with_questions(*_FIVE[:4], "Two  question"), 13, "duplicate of question 2"),
+        (_with_questions(*_FIVE[:4], '""'), 13, "must be a question written as text"),
+        (_with_questions(*_FIVE[:4], "42"), 13, "must be a question written as text"),
+        (GOOD_ENTRY.replace(QUESTIONS_BLOCK, "    questions: council tax\n"), 8, "must be a list of questions"),
+    ],
+)
+def test_bad_questions_are_named_by_file_line_entry_and_field(offers, change, offset, message):
+    start = add_entry(offers, change)
+    with pytest.raises(ContentError) as error:
+        load_offers(offers)
+    problem = next(p for p in error.value.problems if message in p)
+    assert problem.startswith(f"walsall.yml:{start + offset}:"), problem
+    assert "entitlement 'walsall-test-entry'.questions" in problem
 
 
 def test_duplicate_ids_across_files_are_refused(offers):

@@ -1,17 +1,18 @@
 """The knowledge store on SQLite and on PostgreSQL: same answers, safe reloads."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import uuid
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, select, text
 
-from knowledge.content import OFFERS_DIR, ContentError, load_offers
-from knowledge.db import make_engine
+from knowledge.content import NATIONAL, OFFERS_DIR, ContentError, load_offers
+from knowledge.db import make_engine, stale_knowledge_tables
 from knowledge.store import KnowledgeBase
-from services.models import create_all
+from services.models import UnansweredQuestion, create_all
 from tests.conftest import POSTGRES_URL
 
 REQUIRE_POSTGRES = os.environ.get("PATHFINDER_REQUIRE_POSTGRES") == "1"
@@ -138,3 +139,37 @@ def test_publish_replaces_everything(kb):
     content = load_offers()
     kb.publish(content)
     assert len(kb.entitlements("walsall")) == len([e for e in content.entitlements if e.council in ("walsall", "national")])
+
+
+def test_entries_round_trip_with_questions_of_any_character(kb):
+    content = load_offers()
+    tricky = ("council tax?? | bills", 'what\'s "setting up home"', "je suis care leaver — £2,000?", "do i av 2 pay", "a: b, [c]")
+    first = content.entitlements[0]
+    content.entitlements[0] = dataclasses.replace(first, questions=tricky)
+    kb.publish(content)
+    try:
+        for council in {e.council for e in content.entitlements} - {NATIONAL}:
+            stored = kb.entitlements(council)
+            expected = [e for e in content.entitlements if e.council in (council, NATIONAL)]
+            assert sorted(stored, key=lambda e: e.id) == sorted(expected, key=lambda e: e.id)
+        assert next(e for e in kb.entitlements(first.council) if e.id == first.id).questions == tricky
+    finally:
+        kb.reload()
+
+
+def test_an_out_of_date_knowledge_schema_is_rebuilt_and_republished(kb, engine):
+    """A database made before `questions` existed: knowledge tables rebuilt, service rows kept."""
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE kb_entitlements DROP COLUMN questions"))
+        connection.execute(UnansweredQuestion.__table__.insert().values(conversation_id="old-schema", text="kept?"))
+    with engine.connect() as connection:
+        assert stale_knowledge_tables(connection) == ["kb_entitlements"]
+    starting = KnowledgeBase(engine)  # a process starting on the old database
+    assert starting.ensure_loaded() == 1  # rebuilt empty (version 0), so republished
+    assert "questions" in {column["name"] for column in inspect(engine).get_columns("kb_entitlements")}
+    assert starting.entitlements("walsall") and starting.council("walsall").contacts
+    with engine.connect() as connection:
+        assert stale_knowledge_tables(connection) == []
+        kept = select(UnansweredQuestion.text).where(UnansweredQuestion.conversation_id == "old-schema")
+        assert connection.execute(kept).scalar() == "kept?"
+    assert starting.ensure_loaded() == 1  # an up-to-date schema is left alone
