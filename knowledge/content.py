@@ -46,9 +46,6 @@ _HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
 # of asking leaves an entry hard to find, more than 15 lets one entry crowd out its neighbours.
 QUESTIONS_MIN, QUESTIONS_MAX = 5, 15
 QUESTION_LENGTH = (3, 200)
-# Transitional: the shipped files are getting their questions file by file; once every entry
-# has them this goes (and a missing list is always an error) so no entry can be unfindable.
-QUESTIONS_REQUIRED = False
 
 
 class ContentError(ValueError):
@@ -345,9 +342,7 @@ def _read_questions(reader: _Reader, entry: dict, where: str) -> Tuple[str, ...]
     node = entry.get("questions")
     field_name = f"{where}.questions"
     if node is None:
-        if not QUESTIONS_REQUIRED:
-            return ()
-        reader.problem(entry, None, field_name,
+        reader.problem(entry, "questions" if "questions" in entry else None, field_name,
                        f"is required: list {QUESTIONS_MIN} to {QUESTIONS_MAX} ways young people ask for this")
         return ()
     if not isinstance(node, list):

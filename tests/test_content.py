@@ -57,6 +57,11 @@ def test_shipped_content_loads():
         assert any(e.council == council for e in content.entitlements), council
 
 
+def test_every_shipped_entry_has_its_questions():
+    for entry in load_offers().entitlements:
+        assert 5 <= len(entry.questions) <= 15, entry.id
+
+
 def test_every_entry_names_its_source_and_date():
     for entry in load_offers().entitlements:
         assert entry.source_document and entry.last_checked.year >= 2026, entry.id
@@ -139,6 +144,8 @@ _FIVE = ("one question", "two question", "three question", "four question", "fiv
         (_with_questions(*_FIVE[:4], '""'), 13, "must be a question written as text"),
         (_with_questions(*_FIVE[:4], "42"), 13, "must be a question written as text"),
         (GOOD_ENTRY.replace(QUESTIONS_BLOCK, "    questions: council tax\n"), 8, "must be a list of questions"),
+        (GOOD_ENTRY.replace(QUESTIONS_BLOCK, ""), 0, "is required: list 5 to 15 ways"),
+        (GOOD_ENTRY.replace(QUESTIONS_BLOCK, "    questions: []\n"), 8, "has 0 question(s)"),
     ],
 )
 def test_bad_questions_are_named_by_file_line_entry_and_field(offers, change, offset, message):
