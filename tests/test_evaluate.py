@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import json
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Dict, List, Optional, Tuple
 
 import pytest
 
 from bot import evaluate
-from bot.evaluate import EvalFileError, load_cases, normalise_for_facts
+from bot.evaluate import Client, Dialogue, EvalFileError, load_cases, load_eval, normalise_for_facts
+from knowledge.safety.kind_ids import kind_ids
 from tests.conftest import ROOT, free_port
 
 DEV_SET = ROOT / "tests" / "eval" / "dev.yml"
@@ -96,3 +101,300 @@ def test_holdout_set_meets_its_threshold(bot, capsys):
     out = capsys.readouterr()
     print(out.out)
     assert code == 0, out.out + out.err
+
+
+# ---- crisis kinds and dialogues, against a fake bot ----------------------------------------------
+# The fake is a tiny HTTP server in this process (like tests/test_widget.py's FakeBot): the REST
+# channel answers from a script, and the tracker API reports the topic and parse_data of that
+# sender's last message, so every figure below is known in advance.
+
+
+class FakeBot:
+    """Answers `script[text]` = (topic, reply, crisis kind or None); records every message."""
+
+    def __init__(self, script: Dict[str, Tuple[str, str, Optional[str]]], expose_kind: bool = True,
+                 barrier: Optional[threading.Barrier] = None) -> None:
+        self.script, self.expose_kind, self.barrier = script, expose_kind, barrier
+        self.seen: List[Tuple[str, str, dict]] = []  # (sender, text, metadata) in arrival order
+        self.events: Dict[str, List[dict]] = {}  # sender -> the tracker's events so far
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _send(self, payload, status: int = 200) -> None:
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                message = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                if fake.barrier and message["message"].startswith("first"):
+                    try:  # passes only when the dialogues' first turns are in flight together
+                        fake.barrier.wait()
+                    except threading.BrokenBarrierError:
+                        return self._send({"error": "dialogues were not run side by side"}, 500)
+                sender, text = message["sender"], message["message"]
+                fake.seen.append((sender, text, message["metadata"]))
+                _, reply, kind = fake.script[text]
+                parse_data = {"text": text, "intent": {"name": "whatever"}}
+                if fake.expose_kind:
+                    parse_data["crisis"] = {"kind": kind} if kind else None
+                fake.events.setdefault(sender, []).extend(
+                    [{"event": "user", "text": text, "parse_data": parse_data}, {"event": "bot", "text": reply}])
+                self._send([{"recipient_id": sender, "text": reply}])
+
+            def do_GET(self) -> None:  # noqa: N802
+                sender = urllib.parse.unquote(self.path.split("/")[2])
+                events = fake.events.get(sender, [])
+                topic = fake.script[events[-2]["text"]][0] if events else None
+                self._send({"sender_id": sender, "slots": {"topic": topic}, "events": events})
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+LONG_REPLY = "Your personal adviser can help with that. " * 6  # 252 characters
+
+SCRIPT = {
+    # cases
+    "hello": ("smalltalk", "Hi!", None),
+    "i want to end it": ("crisis", "Please call 116 123", "suicide"),
+    "no point going on": ("smalltalk", "Hi!", None),  # a missed suicide case
+    "cutting again": ("crisis", "Please call 116 123", "suicide"),  # right topic, wrong kind
+    "he hits me": ("crisis", "Call 999", "domestic_abuse"),
+    # dialogue turns
+    "where can i live": ("housing", "Staying Put or supported lodgings", None),
+    "how much is the grant": ("money", "Up to £2,000 to set up home", None),
+    "and for a deposit": ("money", "The council can pay your deposit", None),
+    "who is my pa": ("smalltalk", LONG_REPLY, None),  # misrouted: should be personal_adviser
+    "thanks": ("smalltalk", "Any time", None),
+    "kicked out tonight": ("crisis", "Call the council's out-of-hours team", "homeless_tonight"),
+}
+
+FILE = """\
+version: 1
+cases:
+  - text: hello
+    topic: smalltalk
+  - text: i want to end it
+    topic: crisis
+    kind: suicide
+  - text: no point going on
+    topic: crisis
+    kind: suicide
+  - text: cutting again
+    topic: crisis
+    kind: self_harm
+  - text: he hits me
+    topic: crisis
+    kind: domestic_abuse
+dialogues:
+  - id: moving-out
+    council: walsall
+    turns:
+      - text: where can i live
+        topic: housing
+      - text: how much is the grant
+        topic: money
+        expect: ["2000"]
+      - text: and for a deposit
+        topic: money
+        expect: ["bond"]
+  - id: adviser
+    turns:
+      - text: who is my pa
+        topic: personal_adviser
+      - text: thanks
+        topic: smalltalk
+  - id: tonight
+    turns:
+      - text: where can i live
+        topic: housing
+      - text: kicked out tonight
+        topic: crisis
+        kind: homeless_tonight
+"""
+
+
+@pytest.fixture
+def fake_bot():
+    running = FakeBot(SCRIPT)
+    yield running
+    running.stop()
+
+
+def test_a_file_may_hold_cases_and_dialogues(tmp_path):
+    loaded = load_eval(write(tmp_path, FILE))
+    assert [c.kind for c in loaded.cases] == [None, "suicide", "suicide", "self_harm", "domestic_abuse"]
+    first, second, third = loaded.dialogues
+    assert isinstance(first, Dialogue) and (first.id, first.council, len(first.turns)) == ("moving-out", "walsall", 3)
+    assert [t.council for t in first.turns] == ["walsall"] * 3  # the dialogue's council on every turn
+    assert first.turns[1].expect == ("2000",) and first.turns[2].topic == "money"
+    assert (second.council, [t.topic for t in second.turns]) == (None, ["personal_adviser", "smalltalk"])
+    assert [t.kind for t in third.turns] == [None, "homeless_tonight"]
+    # the old entry point: every message, the cases first, then the turns with their dialogue's council
+    messages = load_cases(write(tmp_path, FILE))
+    assert messages[:5] == list(loaded.cases) and len(messages) == 5 + 3 + 2 + 2
+    assert (messages[5].text, messages[5].council, messages[-1].kind) == ("where can i live", "walsall", "homeless_tonight")
+    only_dialogues = load_eval(write(tmp_path, "version: 1\n" + FILE[FILE.index("dialogues:"):]))
+    assert (len(only_dialogues.cases), len(only_dialogues.dialogues)) == (0, 3)
+
+
+def test_the_kinds_are_read_from_the_safeguarding_taxonomy(tmp_path):
+    ids = kind_ids()  # knowledge/safety/kinds.yml
+    assert len(ids) == len(set(ids)) == 12
+    assert {"suicide", "sextortion", "homeless_tonight", "missing"} <= set(ids)
+    other = tmp_path / "kinds.yml"
+    other.write_text("version: 1\nkinds:\n  missing: {title: x}\n  suicide: {title: y}\n")
+    assert kind_ids(other) == ("missing", "suicide")  # the file's ids, in the file's order
+    other.write_text("version: 1\nkinds: []\n")
+    with pytest.raises(ValueError, match="a mapping of kinds under 'kinds'"):
+        kind_ids(other)
+
+
+def turns(*lines: str) -> str:
+    return "version: 1\ndialogues:\n  - id: d1\n    turns:\n" + "".join(f"      {line}\n" for line in lines)
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("version: 1\ncases:\n  - text: hi\n    topic: crisis\n    kind: sadness",
+         "case 1: kind 'sadness' is not one of suicide, self_harm"),
+        ("version: 1\ncases:\n  - text: hi\n    topic: housing\n    kind: homeless_tonight",
+         "case 1: 'kind' is only for topic: crisis"),
+        (turns("- text: hi", "  topic: smalltalk", "- text: hello", "  topic: smalltalk", "  council: walsall"),
+         "dialogue 'd1' turn 2: unknown field(s) council"),
+        (turns("- topic: smalltalk"), "dialogue 'd1' turn 1: 'text' is required"),
+        (turns("- text: hi", "  topic: chitchat"), "dialogue 'd1' turn 1: topic 'chitchat' is not in offer-topics.yml"),
+        (turns("- text: hi", "  topic: smalltalk", "  expect: 2000"), "dialogue 'd1' turn 1: 'expect' must be a list"),
+        (turns("- text: hi", "  topic: crisis", "  kind: sad"), "dialogue 'd1' turn 1: kind 'sad' is not one of"),
+        ("version: 1\ndialogues:\n  - turns: []", "dialogue 1: 'id' is required"),
+        ("version: 1\ndialogues:\n  - id: d1\n    turns: []", "dialogue 'd1': 'turns' must be a non-empty list"),
+        ("version: 1\ndialogues:\n  - id: d1\n    turn: []", "dialogue 'd1': unknown field(s) turn"),
+        (turns("- text: hi", "  topic: smalltalk") + "  - id: d1\n    turns:\n      - text: yo\n        topic: smalltalk\n",
+         "dialogue 'd1': 'id' is used twice (dialogues 1 and 2)"),
+        ("version: 1\ndialogues: {}", "a list under 'cases' and/or 'dialogues'"),
+        ("version: 1\ndialogues: []", "no cases or dialogues"),
+    ],
+)
+def test_bad_kinds_and_dialogues_are_refused_with_the_reason(tmp_path, body, message):
+    with pytest.raises(EvalFileError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_eval(write(tmp_path, body))
+
+
+def run_file(fake: FakeBot, tmp_path: Path, *flags: str):
+    summary = tmp_path / "summary.json"
+    code = evaluate.main([str(write(tmp_path, FILE)), "--url", fake.url, "--json", str(summary), *flags])
+    return code, json.loads(summary.read_text())
+
+
+def test_crisis_recall_per_kind_and_kind_match(fake_bot, tmp_path, capsys):
+    code, summary = run_file(fake_bot, tmp_path)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert summary["per_kind"] == {
+        "suicide": {"right": 1, "total": 2, "recall": 0.5, "kind_matched": 1},
+        "self_harm": {"right": 1, "total": 1, "recall": 1.0, "kind_matched": 0},
+        "domestic_abuse": {"right": 1, "total": 1, "recall": 1.0, "kind_matched": 1},
+        # a dialogue turn: the kind is read from that turn's message, not the conversation's first
+        "homeless_tonight": {"right": 1, "total": 1, "recall": 1.0, "kind_matched": 1},
+    }
+    assert summary["kind_exposed"] is True and summary["crisis_recall"] == 0.8  # 4 of 5 crisis items
+    assert "suicide                       1      2    0.50  1/2" in out
+    assert "self_harm                     1      1    1.00  0/1" in out
+
+
+def test_kind_not_exposed_is_said_not_guessed(tmp_path, capsys):
+    fake = FakeBot(SCRIPT, expose_kind=False)
+    try:
+        code, summary = run_file(fake, tmp_path)
+    finally:
+        fake.stop()
+    out = capsys.readouterr().out
+    assert code == 0
+    assert summary["kind_exposed"] is False
+    assert summary["per_kind"]["suicide"] == {"right": 1, "total": 2, "recall": 0.5, "kind_matched": None}
+    assert "suicide                       1      2    0.50  kind not exposed" in out
+
+
+def test_dialogues_turn_accuracy_whole_dialogues_and_failing_turns(fake_bot, tmp_path, capsys):
+    code, summary = run_file(fake_bot, tmp_path)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    # turns: 7, of which "who is my pa" is misrouted -> 6/7; dialogues: adviser wrong, the other two right.
+    assert (summary["turns"], summary["turn_accuracy"]) == (7, pytest.approx(6 / 7))
+    assert (summary["dialogues"], summary["dialogues_right"], summary["dialogue_rate"]) == (3, 2, pytest.approx(2 / 3))
+    assert summary["per_turn_topic"] == {
+        "crisis": {"right": 1, "turns": 1}, "housing": {"right": 2, "turns": 2}, "money": {"right": 2, "turns": 2},
+        "personal_adviser": {"right": 0, "turns": 1}, "smalltalk": {"right": 1, "turns": 1},
+    }
+    # cases: 4/5 right (the missed suicide); every case and every turn one item: 10/12.
+    assert (summary["case_accuracy"], summary["accuracy"]) == (0.8, pytest.approx(10 / 12))
+    assert summary["turn_fact_rate"] == 0.5 and summary["fact_rate"] == 0.5  # "bond" never said
+    assert [(f["dialogue"], f["turn"], f["predicted"]) for f in summary["failing_turns"]] == [
+        ("moving-out", 3, "money"), ("adviser", 1, "smalltalk")]
+    assert summary["failing_turns"][1]["reply"] == LONG_REPLY[:120]
+    assert "all turns               6      7      0.86" in out
+    assert "dialogues right at every turn: 2/3 (0.67)" in out
+    assert "accuracy, each case and each turn one item: 10/12 (0.83)" in out
+    assert f"adviser turn 1: personal_adviser -> smalltalk; replied: {LONG_REPLY[:120]!r}" in out
+    assert "moving-out turn 3: money -> money, ['bond'] not in reply" in out
+    # each dialogue is one conversation, turns in order, council on every turn of moving-out
+    by_sender: Dict[str, list] = {}
+    for sender, text, metadata in fake_bot.seen:
+        by_sender.setdefault(sender, []).append((text, metadata))
+    conversations = sorted(by_sender.values(), key=lambda turns: (len(turns), turns[0][0]))
+    assert len(by_sender) == 5 + 3  # five cases and three dialogues, each a fresh sender
+    assert conversations[-1] == [("where can i live", {"council": "walsall"}),
+                                 ("how much is the grant", {"council": "walsall"}),
+                                 ("and for a deposit", {"council": "walsall"})]
+    assert conversations[-3:-1] == [[("where can i live", {}), ("kicked out tonight", {})],
+                                    [("who is my pa", {}), ("thanks", {})]]
+
+
+@pytest.mark.parametrize(
+    "flags, code, reason",
+    [
+        # 0.83 passes because turns count as items too (10/12); the cases alone are 0.80
+        (["--min-accuracy", "0.83", "--min-dialogues", "0.66", "--min-crisis-recall", "0.8", "--min-facts", "0.5"], 0, None),
+        (["--min-accuracy", "0.84"], 1, "accuracy 0.83 < 0.84"),
+        (["--min-dialogues", "0.7"], 1, "whole dialogues right 0.67 < 0.70"),
+        (["--min-crisis-recall", "0.81"], 1, "crisis recall 0.80 < 0.81"),
+        (["--min-facts", "0.6"], 1, "fact checks 0.50 < 0.60"),
+    ],
+)
+def test_thresholds_count_turns_and_whole_dialogues(fake_bot, tmp_path, capsys, flags, code, reason):
+    assert run_file(fake_bot, tmp_path, *flags)[0] == code
+    err = capsys.readouterr().err
+    assert (reason in err) if reason else ("BELOW THRESHOLD" not in err)
+
+
+def test_dialogues_run_side_by_side(tmp_path, capsys):
+    script = {"first a": ("smalltalk", "a", None), "then a": ("smalltalk", "a", None),
+              "first b": ("smalltalk", "b", None), "then b": ("smalltalk", "b", None)}
+    fake = FakeBot(script, barrier=threading.Barrier(2, timeout=5))
+    body = "version: 1\ndialogues:\n" + "".join(
+        f"  - id: {d}\n    turns:\n      - text: first {d}\n        topic: smalltalk\n"
+        f"      - text: then {d}\n        topic: smalltalk\n" for d in "ab")
+    try:
+        report = evaluate.evaluate([], Client(fake.url, None), workers=2, dialogues=load_eval(write(tmp_path, body)).dialogues)
+    finally:
+        fake.stop()
+    assert [o.error for o in report.items] == [None] * 4
+    assert report.dialogue_rate == 1.0
+
+
+def test_unreachable_server_exits_2_for_dialogues_too(tmp_path, capsys):
+    path = write(tmp_path, turns("- text: hi", "  topic: smalltalk", "- text: again", "  topic: smalltalk"))
+    assert evaluate.main([str(path), "--url", f"http://127.0.0.1:{free_port()}"]) == 2
