@@ -21,6 +21,7 @@ from actions.common import (
 )
 from actions.offer import question_needs_age
 from knowledge.content import NATIONAL
+from knowledge.followup import claims_council
 
 _NOT_SURE = re.compile(r"\b(not sure|dunno|don'?t know|dont no|no idea|unsure|idk)\b")
 _METADATA_ID = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
@@ -38,17 +39,19 @@ def council_from_metadata(tracker: Tracker) -> Dict[str, Any]:
 
 
 def council_from_text(tracker: Tracker, answer_expected: bool) -> Optional[str]:
-    """A council the user named (entity from the spaCy entity ruler, or an alias in the text)."""
-    kb = knowledge_base()
-    for entity in (tracker.latest_message or {}).get("entities", []):
-        if entity.get("entity") == "council":
-            council_id = kb.resolve_council(str(entity.get("value")))
-            if council_id:
-                return council_id
+    """A council the user says is theirs ("I'm from Walsall", "walsall care leaver here").
+
+    When the bot has just asked which council, any council named (or "not sure") answers
+    it. Otherwise a council only mentioned ("what about Walsall?", "my mate in Walsall got
+    2 grand") does not change whose offer is used once one is known.
+    """
     text = latest_text(tracker)
-    council_id = kb.resolve_council(text)
-    if council_id:
-        return council_id
+    mention = knowledge_base().council_mention(text)
+    if mention:
+        council_id, start, end = mention
+        if answer_expected or claims_council(text, start, end, has_council=bool(tracker.get_slot("council"))):
+            return council_id
+        return None
     if answer_expected and _NOT_SURE.search(text.lower()):
         return NATIONAL
     return None
@@ -74,6 +77,9 @@ class ValidatePredefinedSlots(ValidationAction):
         if from_metadata.get("council"):
             return from_metadata
         found = council_from_text(tracker, answer_expected=tracker.get_slot("requested_slot") == "council")
+        current = tracker.get_slot("council")
+        if found and current and found != current and found != NATIONAL:
+            dispatcher.utter_message(text=f"OK, I'll use {council_label(found)}'s offer from now on.")
         return {**from_metadata, "council": found} if found else from_metadata
 
     def extract_age(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:

@@ -2,55 +2,38 @@
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Optional, Sequence, Text
+from typing import Any, Dict, List, Optional, Sequence, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import buttons, channel_of, council_label, engine, knowledge_base, last_question
+from actions.common import buttons, channel_of, council_label, engine, knowledge_base
 from knowledge.content import NATIONAL, Entitlement
 from knowledge.hours import describe_hours
-from knowledge.topics import topic_title
+from knowledge.retrieval import Hit
 from services.unanswered import record_unanswered
 
 PAGE_SIZE = 3
 
-# Which offer section each question intent belongs to, and the words that pick out its
-# sub-topic inside that section (e.g. council tax within money). The topic slot itself is
-# set by the domain's from_intent mappings; this table must agree with them (tested).
-QUESTION_INTENTS: Dict[str, tuple] = {
-    "ask_eligibility": ("eligibility", ()),
-    "ask_support_after_21": ("eligibility", ("21", "25", "come back", "personal adviser")),
-    "ask_personal_adviser": ("personal_adviser", ("personal adviser", "pa")),
-    "ask_pathway_plan": ("personal_adviser", ("pathway plan", "plan", "needs assessment")),
-    "ask_council_tax": ("money", ("council tax",)),
-    "ask_setting_up_home_grant": ("money", ("setting up home", "grant", "furniture", "leaving care grant")),
-    "ask_allowance": ("money", ("allowance", "birthday", "festival", "weekly")),
-    "ask_benefits": ("money", ("benefits", "universal credit", "jobcentre")),
-    "ask_budgeting": ("money", ("budgeting", "debt", "bank account")),
-    "ask_id_documents": ("money", ("passport", "driving licence", "id")),
-    "ask_staying_put": ("housing", ("staying put", "foster carers")),
-    "ask_housing": ("housing", ("housing", "accommodation", "somewhere to live")),
-    "ask_rent_bills": ("housing", ("rent", "bills", "tenancy")),
-    "ask_gp_dentist": ("health", ("gp", "dentist", "doctor")),
-    "ask_mental_health": ("health", ("mental health", "counselling", "kooth")),
-    "ask_health_services": ("health", ("sexual health", "substance", "drugs", "health passport")),
-    "ask_university": ("education", ("university", "bursary", "higher education")),
-    "ask_college": ("education", ("college", "further education", "school", "books")),
-    "ask_apprenticeship": ("work", ("apprenticeship", "apprenticeships")),
-    "ask_job_support": ("work", ("job", "cv", "interview", "work experience")),
-    "ask_family_contact": ("relationships", ("family", "contact", "travel")),
-    "ask_relationships_support": ("relationships", ("befriending", "lonely", "young parent")),
-    "ask_participation": ("participation", ("participation", "forum", "have your say")),
-    "ask_leisure": ("leisure", ("gym", "swimming", "leisure", "travel pass")),
+# The topic of each question intent: the NLU names the section, retrieval picks the entry.
+QUESTION_INTENTS: Dict[str, str] = {
+    "ask_eligibility": "eligibility",
+    "ask_entitlements": "eligibility",
+    **{f"ask_{topic}": topic for topic in (
+        "personal_adviser", "money", "housing", "health", "education", "work", "relationships", "participation", "leisure",
+    )},
 }
-
 
 # Sections whose entries also answer a question, beyond its own section: "can I still get
 # help at 22?" is an eligibility question, but the answer is PA support up to 25.
-ALSO_SEARCH: Dict[str, tuple] = {"ask_support_after_21": ("personal_adviser",)}
+ALSO_SEARCH: Dict[str, tuple] = {"eligibility": ("personal_adviser",)}
+# A second topic whose probability is at least this share of the first's is a real
+# candidate: retrieval looks in both, and the user is asked when both answer equally well.
+CLOSE_TOPIC = 0.5
+CLARIFY_MARGIN = 0.85  # the runner-up entry of another topic scores within 15% of the best
+NOTHING_SCORE = 0.12  # below this, no entry shares enough with the question to be its answer
 
 
 def source_name(entitlement: Entitlement) -> str:
@@ -124,46 +107,133 @@ def team_line(council_id: Optional[str]) -> str:
     return f"{contact.name}: {contact.phone}" + (f" ({hours})" if hours else "") + "."
 
 
-def find_answers(tracker: Tracker) -> tuple:
-    """(intent, text, [(score, entitlement)] best first) for the user's latest offer question."""
-    intent, text = last_question(tracker)
-    topic, hints = QUESTION_INTENTS.get(intent or "", (tracker.get_slot("topic"), ()))
-    age = int(tracker.get_slot("age")) if tracker.get_slot("age") else None
-    found = []
-    for section in (topic, *ALSO_SEARCH.get(intent or "", ())):
-        found += knowledge_base().search_scored(tracker.get_slot("council"), text, topic=section, age=age, hint_keywords=hints)
-    found.sort(key=lambda pair: -pair[0])  # stable: equal scores keep council-first order
-    return intent, text, found
+def question_event(tracker: Tracker) -> Dict[str, Any]:
+    """The parse data of the user's latest offer question ({} when there is none)."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        parse = event.get("parse_data") or {}
+        if ((parse.get("intent") or {}).get("name") or "") in QUESTION_INTENTS:
+            return {**parse, "text": event.get("text") or parse.get("text") or ""}
+    return {}
 
 
-def first_page_size(scored: Sequence[tuple]) -> int:
-    """How many answers to show first: the clear matches (at least half the best score), 1 to 3.
+def candidate_topics(parse: Dict[str, Any]) -> List[str]:
+    """The question's topic, and a second one when the NLU found it nearly as likely."""
+    ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") in QUESTION_INTENTS]
+    intent = (parse.get("intent") or {}).get("name")
+    if intent not in QUESTION_INTENTS:
+        return [QUESTION_INTENTS[ranking[0]["name"]]] if ranking else []
+    topics = [QUESTION_INTENTS[intent]]
+    best = next((r["confidence"] for r in ranking if r["name"] == intent), 1.0)
+    for other in ranking:
+        topic = QUESTION_INTENTS[other["name"]]
+        if topic not in topics and other["confidence"] >= CLOSE_TOPIC * best:
+            topics.append(topic)
+            break
+    return topics
+
+
+CONTEXT_SHARE = 0.3  # a short question stays on the last answer's topic if the NLU gave it this share of the top
+SHORT_QUESTION_WORDS = 10
+# "is it free?", "can they help with that": a pronoun in a few words points back at the answer
+# just given, so a much smaller share of the NLU's belief is enough to stay on its topic.
+POINTING_BACK = re.compile(r"\b(?:it|that|this|them|they|there|one|those|these)\b")
+POINTING_SHARE, POINTING_WORDS = 0.1, 6
+
+
+def previous_topic(tracker: Tracker) -> Optional[str]:
+    """The topic of the answer just given (its first entry), if any."""
+    shown = tracker.get_slot("shown_ids") or []
+    if not shown:
+        return None
+    return next((e.topic for e in knowledge_base().all_entitlements() if e.id == shown[0]), None)
+
+
+def in_context(parse: Dict[str, Any], topics: List[str], previous: Optional[str]) -> List[str]:
+    """Read a short question against the last answer: "do I have to pay them anything?"
+    after Staying Put is still about housing, though "pay" alone says money."""
+    words = parse.get("text", "").lower().split()
+    if not previous or not topics or topics[0] == previous or len(words) > SHORT_QUESTION_WORDS:
+        return topics
+    ranking = {r.get("name"): r.get("confidence", 0.0) for r in parse.get("intent_ranking") or []}
+    share = {t: sum(c for name, c in ranking.items() if QUESTION_INTENTS.get(name or "") == t) for t in (topics[0], previous)}
+    pointing = len(words) <= POINTING_WORDS and POINTING_BACK.search(" ".join(words))
+    needed = POINTING_SHARE if pointing else CONTEXT_SHARE
+    if share[topics[0]] and share[previous] >= needed * share[topics[0]]:
+        return [previous]
+    return topics
+
+
+def with_related(topics: Sequence[str]) -> List[str]:
+    """The topics to search: each candidate and the sections that also answer it."""
+    found: List[str] = []
+    for topic in topics:
+        for section in (topic, *ALSO_SEARCH.get(topic, ())):
+            if section not in found:
+                found.append(section)
+    return found
+
+
+def tracker_age(tracker: Tracker) -> Optional[int]:
+    age = tracker.get_slot("age")
+    return int(age) if age else None
+
+
+def find_hits(
+    tracker: Tracker, text: str, topics: Sequence[str], council: Optional[str] = None, age: Optional[int] = None
+) -> List[Hit]:
+    """The entries of the user's (or the named) council and the national layer, best first."""
+    council = council or tracker.get_slot("council")
+    return knowledge_base().index().search(text, council, with_related(topics) or None, age if age is not None else tracker_age(tracker))
+
+
+def first_page_size(hits: Sequence[Hit]) -> int:
+    """How many answers to show first: the clear matches (at least 70% of the best), 1 to 3.
 
     "Do I pay council tax?" gets the council tax answer alone, with the rest behind "More";
-    a broad "what money help is there?" gets three.
+    a broad "what money help is there?" gets up to three.
     """
-    if not scored or scored[0][0] <= 0:
+    if not hits or hits[0].score <= NOTHING_SCORE:
         return PAGE_SIZE
-    best = scored[0][0]
-    return max(1, min(PAGE_SIZE, sum(1 for score, _ in scored if score >= best / 2)))
+    best = hits[0].score
+    return max(1, min(PAGE_SIZE, sum(1 for hit in hits if hit.score >= 0.7 * best)))
 
 
-# Questions whose whole answer turns on the user's age ("what am I entitled to?", "can I
-# still get help at 22?"): the form asks the age for these. Other answers state their own
-# age limits, so a young person is not held up by a question before they get an answer.
-AGE_QUESTIONS = frozenset({"ask_eligibility", "ask_support_after_21"})
+def clarification(hits: Sequence[Hit]) -> List[Entitlement]:
+    """Two or three entries of different topics that answer about equally well: ask which."""
+    if len(hits) < 2 or hits[0].score <= NOTHING_SCORE:
+        return []
+    best = hits[0]
+    rivals = [h for h in hits[1:] if h.entitlement.topic != best.entitlement.topic and h.score >= CLARIFY_MARGIN * best.score]
+    return [best.entitlement, rivals[0].entitlement] if rivals else []
 
 
-def nothing_specific(intent: Optional[str], scored: Sequence[tuple]) -> bool:
-    """True when the question names something specific (its intent has sub-topic words) and
-    no entry in its section matched any of its words: the section is shown, but honestly."""
-    hints = QUESTION_INTENTS.get(intent or "", (None, ()))[1]
-    return bool(hints) and bool(scored) and scored[0][0] <= 0
+def age_matters(hits: Sequence[Hit]) -> bool:
+    """True when the best answers differ by age: e.g. PA support to 21 and a return from 21."""
+    if not hits or hits[0].score <= NOTHING_SCORE:
+        return False
+    close = [h.entitlement for h in hits[:3] if h.score >= 0.8 * hits[0].score]
+    ranges = {(e.min_age, e.max_age) for e in close if e.depends_on_age}
+    if len(ranges) < 2:
+        return False
+    return any(not _overlap(a, b) for a in ranges for b in ranges if a != b)
+
+
+def _overlap(a: tuple, b: tuple) -> bool:
+    low = max(a[0] if a[0] is not None else 0, b[0] if b[0] is not None else 0)
+    high = min(a[1] if a[1] is not None else 99, b[1] if b[1] is not None else 99)
+    return low <= high
 
 
 def question_needs_age(tracker: Tracker) -> bool:
-    intent, _ = last_question(tracker)
-    return intent in AGE_QUESTIONS
+    """Ask the age only when it changes the answer (the checker always needs it)."""
+    if tracker_age(tracker) is not None:
+        return False
+    parse = question_event(tracker)
+    if not parse or not tracker.get_slot("council"):
+        return False
+    return age_matters(find_hits(tracker, parse["text"], candidate_topics(parse), age=None))
 
 
 def show_page(
@@ -185,42 +255,74 @@ def show_page(
 
 
 class ActionAnswerOffer(Action):
-    """Answers the user's offer question with the 1-3 most relevant entitlements."""
+    """Answers the user's offer question with the entries that match its words best."""
 
     def name(self) -> Text:
         return "action_answer_offer"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        intent, text, scored = find_answers(tracker)
-        if not scored:
-            return self.nothing_found(dispatcher, tracker, intent, text)
-        if tracker.get_slot("council") == NATIONAL:
-            dispatcher.utter_message(text="Here's what every care leaver in England can get. Your council may offer more.")
-        if nothing_specific(intent, scored):
-            # e.g. "register with a GP" where the offer's health section only has mental health:
-            # say so rather than pass the section off as the answer, and show staff the gap.
-            topic = QUESTION_INTENTS[intent][0]
-            dispatcher.utter_message(
-                text=f"I couldn't find that exactly in the offer for {council_label(tracker.get_slot('council'))}. "
-                f"Here's what it has on {topic_title(topic).lower()}:"
-            )
-            record_unanswered(engine(), tracker.sender_id, text, tracker.get_slot("council"), tracker.get_slot("topic"), intent)
-        sms = channel_of(tracker) == "sms"
-        shown = show_page(dispatcher, [e for _, e in scored], [], first_page_size(scored), sms)
-        return [SlotSet("shown_ids", shown)]
+        parse = question_event(tracker)
+        text, intent = parse.get("text", ""), (parse.get("intent") or {}).get("name")
+        topics = in_context(parse, candidate_topics(parse), previous_topic(tracker)) or [tracker.get_slot("topic")]
+        events = answer(dispatcher, tracker, text, intent, topics)
+        if topics[0] != tracker.get_slot("topic") and not any(e.get("name") == "topic" for e in events):
+            events = [SlotSet("topic", topics[0]), *events]
+        return events
 
-    @staticmethod
-    def nothing_found(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str], text: str) -> List[EventType]:
-        council = tracker.get_slot("council")
+
+def answer(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    text: str,
+    intent: Optional[str],
+    topics: Sequence[str],
+    council: Optional[str] = None,
+    age: Optional[int] = None,
+) -> List[EventType]:
+    """Show the best entries for `text` in these topics, ask which was meant, or say honestly
+    that the offer has nothing on it (and record that for the gap report)."""
+    council = council or tracker.get_slot("council")
+    hits = find_hits(tracker, text, topics, council, age)
+    if not hits:
+        return nothing_found(dispatcher, tracker, intent, text, council)
+    events: List[EventType] = []
+    options = clarification(hits)
+    if options:
         dispatcher.utter_message(
-            text=(
-                f"Sorry, I couldn't find anything about that in the offer for {council_label(council)}. "
-                f"I've noted your question so the council can see what's missing. {team_line(council)}"
-            ),
-            buttons=buttons(("Talk to a person", "I want to talk to a person")),
+            text="I can help with a few things there. Which did you mean?",
+            buttons=buttons(*[(e.title, e.title) for e in options], ("Something else", "I want to talk to a person")),
+        )
+        record_unanswered(engine(), tracker.sender_id, text, council, tracker.get_slot("topic"), f"clarify:{intent}")
+        return [SlotSet("shown_ids", [])]
+    if hits[0].entitlement.topic in topics and hits[0].entitlement.topic != tracker.get_slot("topic"):
+        # The runner-up topic answered better: the conversation (and the reports) follow it.
+        events.append(SlotSet("topic", hits[0].entitlement.topic))
+    if council == NATIONAL:
+        dispatcher.utter_message(text="Here's what every care leaver in England can get. Your council may offer more.")
+    if hits[0].score <= NOTHING_SCORE:
+        # e.g. "register with a GP" where the offer's health section has only mental health:
+        # say so rather than pass the section off as the answer, and show staff the gap.
+        dispatcher.utter_message(
+            text=f"I couldn't find that exactly in the offer for {council_label(council)}. Here's what's closest:"
         )
         record_unanswered(engine(), tracker.sender_id, text, council, tracker.get_slot("topic"), intent)
-        return [SlotSet("shown_ids", [])]
+    sms = channel_of(tracker) == "sms"
+    shown = show_page(dispatcher, [h.entitlement for h in hits], [], first_page_size(hits), sms)
+    return events + [SlotSet("shown_ids", shown)]
+
+
+def nothing_found(
+    dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str], text: str, council: Optional[str]
+) -> List[EventType]:
+    dispatcher.utter_message(
+        text=(
+            f"Sorry, I couldn't find anything about that in the offer for {council_label(council)}. "
+            f"I've noted your question so the council can see what's missing. {team_line(council)}"
+        ),
+        buttons=buttons(("Talk to a person", "I want to talk to a person")),
+    )
+    record_unanswered(engine(), tracker.sender_id, text, council, tracker.get_slot("topic"), intent)
+    return [SlotSet("shown_ids", [])]
 
 
 class ActionMoreAnswers(Action):
@@ -230,11 +332,15 @@ class ActionMoreAnswers(Action):
         return "action_more_answers"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        shown = list(tracker.get_slot("shown_ids") or [])
-        found = [e for _, e in find_answers(tracker)[2]]
-        if not shown or not [e for e in found if e.id not in shown]:
-            dispatcher.utter_message(
-                text=f"That's everything I have on that. {team_line(tracker.get_slot('council'))}",
-            )
-            return []
-        return [SlotSet("shown_ids", show_page(dispatcher, found, shown, sms=channel_of(tracker) == "sms"))]
+        return more_answers(dispatcher, tracker)
+
+
+def more_answers(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """The next page for the latest question, or an honest "that's everything"."""
+    shown = list(tracker.get_slot("shown_ids") or [])
+    parse = question_event(tracker)
+    found = [h.entitlement for h in find_hits(tracker, parse.get("text", ""), candidate_topics(parse))] if parse else []
+    if not shown or not [e for e in found if e.id not in shown]:
+        dispatcher.utter_message(text=f"That's everything I have on that. {team_line(tracker.get_slot('council'))}")
+        return []
+    return [SlotSet("shown_ids", show_page(dispatcher, found, shown, sms=channel_of(tracker) == "sms"))]

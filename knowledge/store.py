@@ -28,6 +28,7 @@ from knowledge.content import (
     OfferContent,
     load_offers,
 )
+from knowledge.retrieval import OfferIndex
 from knowledge.db import ContactRow, ContentVersion, CouncilRow, EntitlementRow, create_schema
 
 _WORD = re.compile(r"[a-z0-9£']+")
@@ -166,6 +167,20 @@ class KnowledgeBase:
                 return council.id
         return None
 
+    def council_mention(self, text: Optional[str]) -> Optional[Tuple[str, int, int]]:
+        """The first council named in the text, with where it stands: (id, start, end)."""
+        lowered = (text or "").lower()
+        found = []
+        for council in self.local_councils():
+            for alias in sorted((council.id, *council.aliases), key=len, reverse=True):
+                match = re.search(rf"\b{re.escape(alias)}\b", lowered)
+                if match:
+                    found.append((match.start(), -len(alias), council.id, match.end()))
+        if not found:
+            return None
+        start, _, council_id, end = min(found)
+        return council_id, start, end
+
     def contact(self, council_id: Optional[str], kind: str) -> Optional[Contact]:
         """The council's contact of this kind, else the national one (e.g. Coram Voice)."""
         for source in (council_id, NATIONAL):
@@ -201,6 +216,18 @@ class KnowledgeBase:
             order = {row.id: row.position for row in rows}
         found.sort(key=lambda e: (e.council == NATIONAL, order[e.id]))
         return found
+
+    def all_entitlements(self) -> List[Entitlement]:
+        """Every published entry of every council and the national layer, in file order."""
+        def load() -> List[Entitlement]:
+            with Session(self.engine) as session:
+                rows = session.execute(select(EntitlementRow).order_by(EntitlementRow.position)).scalars().all()
+                return [_entitlement_from_row(row) for row in rows]
+        return self._cached(("all_entitlements",), load)
+
+    def index(self) -> OfferIndex:
+        """The retrieval index over every entry, rebuilt when the content version changes."""
+        return self._cached(("index",), lambda: OfferIndex(self.all_entitlements()))
 
     def search(self, council_id: Optional[str], text: str, **filters) -> List[Entitlement]:
         """Entitlements ranked by how well their keywords and title match the user's words.

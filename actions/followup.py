@@ -1,0 +1,76 @@
+"""Follow-ups read against the last question: "how do I get it", "and if I'm 22", "and in Nottingham?"."""
+from __future__ import annotations
+
+from typing import List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import council_label, knowledge_base, latest_text
+from actions.offer import QUESTION_INTENTS, answer, candidate_topics, more_answers, question_event, source_name, team_line
+from knowledge.content import Entitlement
+from knowledge.followup import read_follow_up
+
+
+def last_shown(tracker: Tracker) -> Optional[Entitlement]:
+    """The first entry of the latest answer (what "it" means in "how do I get it")."""
+    shown = tracker.get_slot("shown_ids") or []
+    if not shown:
+        return None
+    return next((e for e in knowledge_base().all_entitlements() if e.id == shown[0]), None)
+
+
+def detail(entry: Entitlement, wants: str) -> str:
+    """One detail of an entry, said plainly."""
+    if wants == "amount":
+        if entry.amount:
+            return f"{entry.title}: {entry.amount.describe()}."
+        return f"The offer doesn't give an amount for that. {entry.how_to_get}"
+    if wants == "source":
+        return f"That comes from {source_name(entry)}. It was last checked on {entry.last_checked:%-d %b %Y}."
+    return f"How to get it: {entry.how_to_get}"
+
+
+def fresh_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """A "follow-up" with nothing before it ("cambs. im 21 now, do i still get a PA") is a
+    question: answer it in the likeliest question topic the NLU saw."""
+    ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+    intent = next((r["name"] for r in ranking if r.get("name") in QUESTION_INTENTS), None)
+    if intent is None:
+        dispatcher.utter_message(response="utter_fallback")
+        return []
+    topic = QUESTION_INTENTS[intent]
+    return [SlotSet("topic", topic), *answer(dispatcher, tracker, latest_text(tracker), intent, [topic])]
+
+
+class ActionFollowUp(Action):
+    """Answers a follow-up from the last question and the entries just shown."""
+
+    def name(self) -> Text:
+        return "action_follow_up"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        parse = question_event(tracker)
+        if not parse:
+            return fresh_question(dispatcher, tracker)
+        text = latest_text(tracker)
+        question, intent = parse["text"], (parse.get("intent") or {}).get("name")
+        topics = candidate_topics(parse)
+        asked = read_follow_up(text)
+        mention = knowledge_base().council_mention(text)
+        other = mention[0] if mention and mention[0] != tracker.get_slot("council") else None
+        if other:
+            dispatcher.utter_message(text=f"In {council_label(other)}:")
+            return answer(dispatcher, tracker, question, intent, topics, council=other)
+        if asked.age is not None:
+            dispatcher.utter_message(text=f"At {asked.age}:")
+            return answer(dispatcher, tracker, question, intent, topics, age=asked.age)
+        entry = last_shown(tracker)
+        if entry and asked.wants in ("how", "amount", "source"):
+            dispatcher.utter_message(text=detail(entry, asked.wants) + f" {team_line(tracker.get_slot('council'))}")
+            return []
+        if asked.wants == "more":
+            return more_answers(dispatcher, tracker)
+        return answer(dispatcher, tracker, f"{question} {text}", intent, topics)

@@ -1,0 +1,77 @@
+"""Reading a follow-up ("how do I get it?", "and if I'm 22?", "what about Walsall?").
+
+A follow-up names no topic of its own: it asks something more of the answer just given.
+This says what it asks for; the conversation layer applies it to the last question and
+the entries shown. And it tells a council the user *claims* ("I'm from Walsall", "walsall
+care leaver here") from one they only mention ("what about Walsall?", "my mate in Walsall
+got 2 grand"): only a claim changes whose offer is used.
+
+Plain Python; no Rasa.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+_HOW = re.compile(
+    r"\bhow (?:do|can|would|should|does|to) (?:i|u|you|we|one)?\s*(?:get|apply|claim|ask|sign|access|go about|start)"
+    r"|\bhow to (?:get|apply|claim)|\bapply\b|\bwho (?:do|should|can) i (?:ask|contact|speak|talk|call|email)"
+    r"|\bwhere do i (?:go|apply|ask|sign)|\bwhat do i (?:need|have to do|bring)|\bis there a form|\bsign up"
+    r"|\bhow long does it take|\bwho do i\b"
+)
+_AMOUNT = re.compile(r"\bhow much\b|\bwhat amount\b|\bhow many\b|\bhow often\b|£")
+_SOURCE = re.compile(r"\bwhere(?:'s| is| does)? (?:this|that|it) (?:from|come from)|\bsource\b|\bwho says\b|\bis (?:that|this|it) (?:true|right|still)")
+_MORE = re.compile(r"\bmore\b|\banything else\b|\bwhat else\b|\bother (?:stuff|things|help)\b")
+_AGE = re.compile(r"\b(?:if|when|once|at|im|i'm|i am|turn|turning|aged?)\s*(?:i'?m\s*|i am\s*)?(1[6-9]|2[0-5])\b|\b(1[6-9]|2[0-5])\s*(?:yrs?|years?|y/?o)\b")
+
+# A council named after these words is one the user asks about, not their own.
+_NOT_MINE = re.compile(
+    r"\b(?:what about|how about|wot about|wat about|and in|and for|and at|same in|same for|same as|than in|than|"
+    r"compared to|vs|versus|instead of|or in|in other|mate|mates|friend|friends|m8|sister|brother|cousin|bf|gf|"
+    r"boyfriend|girlfriend|someone|somebody|people|ppl|they|their|lads|girl|guy|moved (?:away )?from|used to live in)\b"
+    r"[\w' ]{0,24}$"
+)
+# Words before a council that make it the user's own.
+_MINE_BEFORE = re.compile(
+    r"\b(?:i'?m|im|i am|i was|was|i've been|ive been|been|i live|i'm living|living|i stay|staying|i moved|moved|"
+    r"my council(?: is)?|looked after by|in care (?:in|with|at)|care leaver (?:from|in|with|of)|placed by|under|"
+    r"i'?m with|from)\b[\w' ]{0,16}$"
+)
+_MINE_AFTER = re.compile(r"^\W*(?:council|cc|city council|county council)?\W*(?:care leaver|here|looked after|was my|were my|is my|kids?|lad|girl|-|:)")
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """What a follow-up asks of the last answer."""
+
+    wants: str  # "how" (how to get it), "amount", "source", "more" or "again" (re-read the question)
+    age: Optional[int] = None
+
+
+def read_follow_up(text: str) -> FollowUp:
+    """The kind of follow-up, and an age when it asks "what if I'm 22?"."""
+    lowered = text.lower()
+    age_match = _AGE.search(lowered)
+    age = int(age_match.group(1) or age_match.group(2)) if age_match else None
+    for wants, pattern in (("amount", _AMOUNT), ("how", _HOW), ("source", _SOURCE), ("more", _MORE)):
+        if pattern.search(lowered):
+            return FollowUp(wants, age)
+    return FollowUp("again", age)
+
+
+def claims_council(text: str, start: int, end: int, has_council: bool) -> bool:
+    """Whether the council named at text[start:end] is the user's own.
+
+    Said with "I'm from", "in care in", first in the message ("walsall - ..."), or alone:
+    a claim. After "what about", "my mate in", "than": a mention. Otherwise it counts only
+    when the conversation has no council yet (then using it beats asking for it).
+    """
+    before, after = text[:start].lower(), text[end:].lower()
+    if _NOT_MINE.search(before):
+        return False
+    if _MINE_BEFORE.search(before) or _MINE_AFTER.match(after):
+        return True
+    if not before.strip(" \t-:,.!?") or len(re.findall(r"\w+", before + " " + after)) <= 3:
+        return True
+    return not has_council

@@ -1,0 +1,129 @@
+"""Which offer entries answer a question: ranking the entries against the user's own words.
+
+Why retrieval and not an intent per entry: a council adds or rewords an entry, or a worker
+teaches it a new way of asking (its `questions:` list), and the next answer uses it, with no
+retraining. Each entry is scored against the message with TF-IDF over character n-grams
+(tolerant of typos and text speak: "counciltax", "acommodation", "wiv") and words, two ways:
+against the whole entry (title, keywords, questions, answer) and against its closest single
+question, which is how young people's phrasing reaches an entry whose official wording they
+would never use. The index is built from the published content and cached per content
+version by KnowledgeBase, so a reload is seen on the next answer.
+
+Plain Python and scikit-learn; nothing here knows about Rasa.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Sequence
+
+import numpy as np
+from scipy.sparse import hstack, vstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from knowledge.content import NATIONAL, Entitlement
+
+# Words that say nothing about which entry is meant (question words, fillers, text speak).
+STOPWORDS = frozenset(
+    "a an and are am as at be been can could cn do does did for from get gets got getting have has "
+    "help i i'm if im in is it its it's me my of on or so the there this that to u what whats what's "
+    "when where which who will with would you your ur wat wot hw da any anything about just like "
+    "please pls plz hi hey hello thanks tbh ngl rn lol really actually also still now need want wanna "
+    "know tell someone anyone some something there's theres how care leaver leavers council".split()
+)
+_TOKEN = re.compile(r"[a-z0-9£']+")
+QUESTION_WEIGHT = 0.6  # share of the score from the closest question (the rest: whole entry)
+COUNCIL_BOOST = 1.08  # the council's own entry wins over a national one that says the same
+
+
+def query_words(text: str) -> str:
+    """The words that carry meaning, lower-cased and joined: what both vectorisers see."""
+    return " ".join(w for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS)
+
+
+def entry_document(entry: Entitlement) -> str:
+    """An entry as one text: the parts young people's words are most likely to meet."""
+    return " ".join([entry.title, " ".join(entry.keywords), " ".join(entry.questions), entry.answer])
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One entry and how well it matches (0 = nothing shared, 1 = the same words)."""
+
+    score: float
+    entitlement: Entitlement
+
+
+class OfferIndex:
+    """A TF-IDF index over every published entry and each of its questions."""
+
+    def __init__(self, entries: Sequence[Entitlement]):
+        self.entries = list(entries)
+        documents = [query_words(entry_document(e)) for e in self.entries]
+        questions, owners = [], []
+        for position, entry in enumerate(self.entries):
+            for question in (*entry.questions, entry.title):
+                questions.append(query_words(question))
+                owners.append(position)
+        corpus = documents + questions
+        self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+        self._words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"[^ ]+")
+        self._chars.fit(corpus or ["empty"])
+        self._words.fit(corpus or ["empty"])
+        self._documents = self._vectorise(documents)
+        self._questions = self._vectorise(questions)
+        self._owners = np.array(owners, dtype=int)
+
+    def _vectorise(self, texts: List[str]):
+        """Both feature sets side by side, each half of the length (rows are unit vectors)."""
+        if not texts:
+            return None
+        chars = self._chars.transform(texts) * np.sqrt(0.5)
+        words = self._words.transform(texts) * np.sqrt(0.5)
+        return hstack([chars, words]).tocsr()
+
+    def scores(self, text: str) -> np.ndarray:
+        """Every entry's score for this text, in index order."""
+        if not self.entries:
+            return np.zeros(0)
+        query = self._vectorise([query_words(text)])
+        by_document = (self._documents @ query.T).toarray().ravel()
+        by_question = np.zeros(len(self.entries))
+        if self._questions is not None:
+            similarities = (self._questions @ query.T).toarray().ravel()
+            np.maximum.at(by_question, self._owners, similarities)
+        return QUESTION_WEIGHT * by_question + (1 - QUESTION_WEIGHT) * by_document
+
+    def search(
+        self,
+        text: str,
+        council_id: Optional[str],
+        topics: Optional[Iterable[str]] = None,
+        age: Optional[int] = None,
+        exclude: Iterable[str] = (),
+        any_council: bool = False,
+    ) -> List[Hit]:
+        """Entries of the council and the national layer, best first, for these topics and age
+        (of every council with `any_council`: what a question is about, before we know whose)."""
+        wanted = set(topics) if topics else None
+        skip = set(exclude)
+        councils = {council_id or NATIONAL, NATIONAL}
+        hits = []
+        for entry, score in zip(self.entries, self.scores(text)):
+            if (entry.council not in councils and not any_council) or entry.id in skip:
+                continue
+            if wanted is not None and entry.topic not in wanted:
+                continue
+            if not entry.applies_at(age):
+                continue
+            boost = COUNCIL_BOOST if entry.council != NATIONAL else 1.0
+            hits.append(Hit(float(score) * boost, entry))
+        hits.sort(key=lambda hit: -hit.score)
+        return hits
+
+    def best_by_topic(self, text: str, council_id: Optional[str], age: Optional[int] = None) -> Dict[str, Hit]:
+        """The best entry of each topic: evidence for which topic a message is about."""
+        best: Dict[str, Hit] = {}
+        for hit in self.search(text, council_id, age=age, any_council=council_id is None):
+            best.setdefault(hit.entitlement.topic, hit)
+        return best
