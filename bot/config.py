@@ -29,6 +29,11 @@ class Settings:
     smtp_password: Optional[str] = None
     smtp_starttls: bool = False
     mail_from: str = "pathfinder@localhost"
+    # Seconds each SMTP step may take: a relay that accepts and never answers fails this fast.
+    smtp_timeout: int = 10
+    # An urgent referral whose e-mail has not gone this many minutes after it was asked for is
+    # shown as "not delivered" (dashboard, `bot.referrals list`): someone must phone the team.
+    urgent_undelivered_minutes: int = 10
     # Where referral e-mails go when the content has no e-mail for the council's team.
     team_inbox: str = "leaving-care-team@localhost"
     # How long conversations are kept; the widget's privacy notice quotes this number.
@@ -74,6 +79,10 @@ def load_settings() -> Settings:
         smtp_password=env.get("PATHFINDER_SMTP_PASSWORD") or None,
         smtp_starttls=env.get("PATHFINDER_SMTP_STARTTLS", "false").lower() == "true",
         mail_from=env.get("PATHFINDER_MAIL_FROM", defaults.mail_from),
+        smtp_timeout=whole_number("PATHFINDER_SMTP_TIMEOUT", env.get("PATHFINDER_SMTP_TIMEOUT"), defaults.smtp_timeout),
+        urgent_undelivered_minutes=whole_number("PATHFINDER_URGENT_UNDELIVERED_MINUTES",
+                                                env.get("PATHFINDER_URGENT_UNDELIVERED_MINUTES"),
+                                                defaults.urgent_undelivered_minutes),
         team_inbox=env.get("PATHFINDER_TEAM_INBOX", defaults.team_inbox),
         retention_days=whole_number("PATHFINDER_RETENTION_DAYS", env.get("PATHFINDER_RETENTION_DAYS"), defaults.retention_days),
     )

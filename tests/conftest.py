@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -152,6 +153,44 @@ def smtp_collector() -> Iterator[tuple]:
         yield controller, handler
     finally:
         controller.stop()
+
+
+@contextlib.contextmanager
+def hung_relay() -> Iterator[int]:
+    """A mail relay that accepts connections and never says a word (yields its port): the
+    outage of issue #13, where every SMTP call waited until its timeout."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(100)
+    listener.settimeout(0.2)
+    held, stop = [], threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                held.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for connection in held:
+            connection.close()
+        listener.close()
+
+
+def wait_for(predicate, timeout: float = 10.0):
+    """The predicate's first truthy value within `timeout` seconds (its last value if none)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    return predicate()
 
 
 @pytest.fixture(scope="session")
