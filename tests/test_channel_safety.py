@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.safety import MAX_TEXT, clean_metadata, neutralise
+from bot.channels.safety import MAX_TEXT, clean_metadata, clean_text, neutralise
 from bot.cors import checked_origins
 
 
@@ -21,6 +21,28 @@ from bot.cors import checked_origins
 )
 def test_leading_slashes_are_neutralised(raw, expected):
     assert neutralise(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("I want to kill myself\ud83d", "I want to kill myself"),  # a lone surrogate (JSON "\ud83d")
+        ("\udc00kill myself", "kill myself"),
+        ("ok \ud83d\ude00", "ok \U0001f600"),  # a pair left as two code points becomes the emoji
+        ("ok \U0001f600", "ok \U0001f600"),
+        ("I want to\x00 die", "I want to die"),
+        ("red \x1b[31mtext\x7f", "red [31mtext"),
+        ("line one\r\nline two\rthree\tfour", "line one\nline two\nthree\tfour"),
+        ("café naïve 💷", "café naïve 💷"),
+        (None, ""),
+    ],
+)
+def test_characters_that_break_nlu_or_the_database_are_removed(raw, expected):
+    assert clean_text(raw) == expected
+
+
+def test_neutralise_cleans_characters_too():
+    assert neutralise("/crisis\x00\ud83d") == "crisis"
 
 
 def test_long_text_is_bounded():

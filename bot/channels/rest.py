@@ -1,8 +1,9 @@
 """The REST channel used by the web widget and the evaluation harness.
 
 Rasa's RestInput plus the protections every Pathfinder channel needs: no `/intent`
-injection, only known metadata, the channel name fixed by the server (not the client), and
-a reply with a phone number even when the turn fails.
+injection, no characters that break NLU, only known metadata, the channel name fixed by the
+server (not the client), and a reply with a phone number even when the turn fails (with an
+urgent referral spooled if the message signals danger).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.collector import ChannelCollector
-from bot.channels.safety import NOT_A_TURN, SENDER_ID, clean_metadata, failure_replies, neutralise, turn_sender
+from bot.channels.safety import NOT_A_TURN, SENDER_ID, clean_metadata, failed_turn, neutralise, turn_sender
 from bot.channels.takeover import WORKER_HAS_IT, is_paused, parse_since, staff_update
 
 logger = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ class PathfinderRestInput(RestInput):
                 collector.messages.append({"recipient_id": sender, "text": WORKER_HAS_IT})
             if failed or not collector.messages:
                 said = " ".join(m.get("text") or "" for m in collector.messages)
-                for reply in failure_replies(text, metadata.get("council")):
+                for reply in failed_turn(sender, text, metadata.get("council"), self.name()):
                     if reply not in said:
                         collector.messages.append({"recipient_id": sender, "text": reply})
             return response.json(collector.messages)

@@ -2,8 +2,12 @@
 
 - Text starting with "/" is parsed by Rasa as `/intent{"slot": value}`: a user could force
   an intent or set slots that way, so the leading slashes are removed before Rasa sees it.
+- Lone surrogates (JSON can carry "\ud83d"), NUL and other control characters are removed
+  before NLU: one of them used to crash the turn in spaCy or the tracker store, and the
+  crisis message with it.
 - If a turn fails (action server down, database error) or produces no reply, the user still
-  gets a message with a phone number they can call.
+  gets a message with a phone number they can call, and if the message signals danger an
+  urgent referral is spooled (the turn may have failed before it made one).
 """
 from __future__ import annotations
 
@@ -15,9 +19,11 @@ from typing import Any, Dict, List, Optional
 import yaml
 
 from bot.config import ROOT, load_settings
+from bot.referral_spool import spool_referral
 from knowledge.safety.crisis import default_matcher
 from knowledge.db import make_engine
 from knowledge.store import KnowledgeBase
+from services.referrals import NewReferral
 
 logger = logging.getLogger(__name__)
 _LEADING_SLASHES = re.compile(r"^[\s/\\]*/+")
@@ -25,11 +31,28 @@ COUNCIL_ID = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
 SENDER_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 NOT_A_TURN = "send JSON with 'sender' (letters, digits, -_.:, up to 128) and 'message' (text)"
 MAX_TEXT = 2000
+# C0 controls but tab and new line, and DEL; carriage returns become new lines first.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_LINE_BREAKS = re.compile(r"\r\n?")
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_text(text: Optional[str]) -> str:
+    """Text any NLU component and database can take: surrogate pairs joined, lone surrogates,
+    NUL and other control characters (not tab or new line) removed.
+
+    Every channel calls this before NLU (REST, SMS, the site's proxy): a lone surrogate
+    crashed spaCy and NUL is refused by PostgreSQL, so one stray character lost the turn,
+    a crisis reply and its urgent referral."""
+    text = text or ""
+    if _SURROGATES.search(text):  # rare: only then pay for the round trip
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "ignore")
+    return _CONTROLS.sub("", _LINE_BREAKS.sub("\n", text))
 
 
 def neutralise(text: Optional[str]) -> str:
-    """User text made safe to parse: no leading '/', bounded length."""
-    cleaned = _LEADING_SLASHES.sub("", text or "")
+    """User text made safe to parse: clean characters, no leading '/', bounded length."""
+    cleaned = _LEADING_SLASHES.sub("", clean_text(text))
     return cleaned[:MAX_TEXT]
 
 
@@ -72,18 +95,58 @@ def _crisis_help() -> str:
     return domain["responses"]["utter_crisis_help"][0]["text"]
 
 
+def crisis_signal(text: str) -> Optional[Dict[str, Optional[str]]]:
+    """The crisis layer's verdict for the channels: None when the message signals no danger,
+    else {"category", "pattern", "kind"}. A check that fails counts as danger: the channels
+    use this to decide on safety help, and wrongly giving it costs far less than withholding it."""
+    try:
+        hit = default_matcher().match(text)
+    except Exception:  # noqa: BLE001 - never let the safety net itself fail
+        logger.exception("crisis check failed in a channel")
+        return {"category": None, "pattern": "crisis check failed", "kind": None}
+    if hit is None:
+        return None
+    return {"category": hit.category, "pattern": hit.pattern_id, "kind": getattr(hit, "kind", None)}
+
+
 def failure_replies(text: str, council_id: Optional[str]) -> List[str]:
     """What to say when a turn failed: the crisis help first if the message signals danger
     (the rule layer runs here too, so no failure can swallow a crisis), then a number to call."""
-    replies = []
-    try:
-        if default_matcher().match(text):
-            replies.append(_crisis_help())
-    except Exception:  # noqa: BLE001 - never let the safety net itself fail the reply
-        logger.exception("crisis check failed in the failure path")
-        replies.append(_crisis_help())
+    replies = [_crisis_help()] if crisis_signal(text) else []
     replies.append(failure_message(council_id))
     return replies
+
+
+def failed_turn(sender: str, text: str, council_id: Optional[str], channel: str) -> List[str]:
+    """The failure replies, and an urgent referral spooled when the message signals danger.
+
+    A turn that failed may have failed before `action_crisis` wrote its referral, so the
+    channel spools one (bot.referral_spool; `python -m bot.referrals retry` imports it). If
+    the turn did make one, the import adds to it instead (one open urgent referral per
+    conversation and kind), so spooling when unsure costs nothing.
+    """
+    signal = crisis_signal(text)
+    if signal:
+        spool_failed_crisis(sender, text, council_id, channel, signal)
+    return failure_replies(text, council_id)
+
+
+def spool_failed_crisis(sender: str, text: str, council_id: Optional[str], channel: str,
+                        signal: Dict[str, Optional[str]]) -> None:
+    """Spool the urgent referral of a failed turn; never raises (the reply must still go).
+
+    The message goes into `detail` (kept on the referral, never e-mailed): a failed turn
+    may not have been stored, so the transcript may lack it."""
+    referral = NewReferral(
+        conversation_id=sender, reason="crisis", council_id=council_id, channel=channel, priority="urgent",
+        kind=signal.get("kind"),
+        detail=f"turn failed in the {channel} channel; pattern={signal.get('pattern')} "
+               f"category={signal.get('category')}; message: {text[:500]}",
+    )
+    try:
+        spool_referral(referral)
+    except Exception:  # noqa: BLE001 - nowhere left to write it: the log is the last record
+        logger.critical("urgent flag LOST for %s: the turn failed and the spool could not be written", sender, exc_info=True)
 
 
 def failure_message(council_id: Optional[str]) -> str:
