@@ -21,7 +21,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import INTERRUPTING_INTENTS, buttons, channel_of, engine, knowledge_base, latest_intent, latest_text
 from actions.eligibility import yes_no_unsure
 from bot.config import load_settings
-from bot.notify import notify_teams
+from bot.notify import notify_in_background
 from bot.referral_spool import spool_referral
 from knowledge.eligibility import YES
 from knowledge.hours import describe_hours, is_open
@@ -188,12 +188,14 @@ class ActionSubmitReferral(Action):
         council = tracker.get_slot("council")
         referral = self.referral(tracker)
         try:
-            create_referral(engine(), referral)
+            referral_id = await asyncio.to_thread(create_referral, engine(), referral)
         except Exception:  # noqa: BLE001 - the database may be down: keep it on disk instead
             logger.exception("database unavailable: spooling referral for %s", tracker.sender_id)
             spool_referral(referral)
+            referral_id = None
         dispatcher.utter_message(text="Done, I've sent it. " + self.safe_next_steps(council, referral.contact_method or SKIPPED))
-        await asyncio.to_thread(self.notify)
+        if referral_id is not None:
+            self.notify(referral_id)
         return clear
 
     @staticmethod
@@ -227,8 +229,10 @@ class ActionSubmitReferral(Action):
             return "A worker will contact you. If it's urgent, call 999, or Samaritans on 116 123, any time."
 
     @staticmethod
-    def notify() -> None:
+    def notify(referral_id: int) -> None:
+        """E-mail this referral in the background (only this one: the backlog is `retry`'s),
+        so the young person's reply never waits on the mail server."""
         try:
-            notify_teams(engine(), knowledge_base(), load_settings())
+            notify_in_background(engine(), knowledge_base, load_settings(), referral_id)
         except Exception:  # noqa: BLE001 - retried by `python -m bot.referrals retry`
-            logger.exception("referral e-mail not sent now; it stays pending")
+            logger.exception("referral #%s: e-mail not started; it stays pending", referral_id)

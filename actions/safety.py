@@ -20,10 +20,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import buttons, channel_of, engine, knowledge_base
 from bot.config import load_settings
-from bot.notify import notify_teams
+from bot.notify import notify_in_background
 from bot.referral_spool import spool_referral
 from knowledge.hours import describe_hours, is_open
-from services.referrals import NewReferral, create_referral
+from services.referrals import NewReferral, create_or_update_urgent
 
 logger = logging.getLogger(__name__)
 
@@ -71,9 +71,16 @@ class ActionCrisis(Action):
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("handoff_reason", "crisis")]
 
 
-async def flag_urgent(tracker: Tracker, council: Optional[str]) -> None:
-    """Write the urgent referral and e-mail it; never raises (the reply is already sent)."""
+async def flag_urgent(tracker: Tracker, council: Optional[str], kind: Optional[str] = None) -> None:
+    """Write (or add to) the conversation's urgent referral and start its e-mail; never raises.
+
+    The reply is already sent, so nothing here may fail or slow the turn: the database write
+    runs off the event loop, the e-mail in a background thread (bot.notify) that sends only
+    this referral. One open urgent referral per conversation and safeguarding kind
+    (services.referrals.create_or_update_urgent); `kind` defaults to the crisis layer's.
+    """
     crisis = (tracker.latest_message or {}).get("crisis") or {}
+    kind = kind or crisis.get("kind")
     detail = f"pattern={crisis.get('pattern')} category={crisis.get('category')}" if crisis else "classifier"
     referral = NewReferral(
         conversation_id=tracker.sender_id,
@@ -81,14 +88,20 @@ async def flag_urgent(tracker: Tracker, council: Optional[str]) -> None:
         council_id=council,
         channel=channel_of(tracker),
         priority="urgent",
-        detail=detail,
+        detail=detail + (f" kind={kind}" if kind else ""),
+        kind=kind,
     )
     try:
-        create_referral(engine(), referral)
+        urgent = await asyncio.to_thread(create_or_update_urgent, engine(), referral)
     except Exception:  # noqa: BLE001 - the database may be down: keep the flag on disk
         logger.exception("database unavailable: spooling the urgent flag for %s", tracker.sender_id)
-        spool_referral(referral)
-    try:
-        await asyncio.to_thread(notify_teams, engine(), knowledge_base(), load_settings())
-    except Exception:  # noqa: BLE001 - the flag is stored; `bot.referrals retry` sends it later
-        logger.exception("could not e-mail the urgent flag for %s now", tracker.sender_id)
+        try:
+            spool_referral(referral)
+        except Exception:  # noqa: BLE001 - nowhere left to write it: the log is the last record
+            logger.critical("urgent flag LOST for %s: database and spool both failed: %r", tracker.sender_id, referral, exc_info=True)
+        return
+    if urgent.email_owed:
+        try:
+            notify_in_background(engine(), knowledge_base, load_settings(), urgent.referral_id)
+        except Exception:  # noqa: BLE001 - the flag is stored; `bot.referrals retry` sends it later
+            logger.exception("could not start the e-mail of urgent referral #%s", urgent.referral_id)

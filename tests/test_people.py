@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from knowledge.db import make_engine
 from services.models import Referral
-from tests.conftest import ROOT, new_sender, texts
+from tests.conftest import ROOT, new_sender, texts, wait_for
 
 CRISIS_CASES = [c["text"] for c in yaml.safe_load((ROOT / "tests" / "eval" / "crisis.yml").read_text())["cases"] if c["topic"] == "crisis"]
 # Opening moves that leave a form waiting for an answer when the crisis message arrives.
@@ -30,16 +30,6 @@ def referrals(bot, sender):
         rows = list(session.execute(select(Referral).where(Referral.conversation_id == sender)).scalars())
     engine.dispose()
     return rows
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    return predicate()
 
 
 def test_talk_to_my_pa_runs_the_form_and_leaves_a_referral_and_an_email(bot):
@@ -136,3 +126,15 @@ def test_urgent_flag_is_emailed(bot):
     [referral] = referrals(bot, sender)
     assert referral.priority == "urgent"
     assert wait_for(lambda: [m for m in bot.smtp_messages if f"URGENT: Pathfinder referral #{referral.id} " in m["data"]])
+
+
+def test_three_crisis_messages_make_one_urgent_referral_and_one_email(bot):
+    sender = new_sender()
+    seen = {"council": "walsall", "notice_seen": True}  # the widget showed the privacy notice
+    for text in ("i want to kill myself", "i dont want to be here anymore", "i want to end it all tonight"):
+        assert bot.say(sender, text, metadata=seen)[0]["text"].startswith(CRISIS_FIRST_LINE), text
+    [flag] = [r for r in referrals(bot, sender) if r.priority == "urgent"]
+    assert flag.reason == "crisis" and len(flag.detail.splitlines()) == 3, flag.detail
+    assert wait_for(lambda: [m for m in bot.smtp_messages if f"referral #{flag.id} " in m["data"]])
+    time.sleep(1)  # a second e-mail, if one were wrongly owed, would be on its way by now
+    assert len([m for m in bot.smtp_messages if f"referral #{flag.id} " in m["data"]]) == 1
