@@ -20,7 +20,7 @@ from knowledge.content import load_offers
 from knowledge.db import make_engine
 from knowledge.store import KnowledgeBase
 from services.models import Referral, SmsOutbound
-from services.sms import record_status, sender_id
+from services.sms import is_opted_out, record_status, sender_id
 from tests.conftest import ROOT, SMS_AUTH_TOKEN, SMS_BASE_URL
 
 WALSALL_NUMBER = "+441632960211"  # credentials.yml: texting this number means Walsall
@@ -178,6 +178,21 @@ def test_stop_start_and_help(bot):
     assert len(texter.outbox()) == count  # nothing is sent after STOP
     assert "Welcome back" in texter.converse("START")
     assert "01632 960201" in texter.converse("HELP")
+
+
+def test_a_crisis_text_after_stop_still_gets_the_crisis_reply_and_an_urgent_flag(bot):
+    texter = Texter(bot)
+    assert "Text START" in texter.converse("STOP")
+    reply = texter.converse("I want to kill myself tonight")  # STOP stops follow-ups, not safety help
+    assert "116 123" in reply and "SHOUT" in reply
+    with Session(texter.engine) as session:
+        [flag] = session.execute(select(Referral).where(Referral.conversation_id == texter.sender)).scalars()
+    assert flag.priority == "urgent" and flag.channel == "sms"
+    assert is_opted_out(texter.engine, texter.sender)  # still opted out: nothing else is sent
+    count = len(texter.outbox())
+    texter.text("hello?")
+    time.sleep(2)
+    assert len(texter.outbox()) == count
 
 
 def test_crisis_over_sms_gets_the_crisis_reply_and_an_urgent_flag(bot):

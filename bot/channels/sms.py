@@ -11,6 +11,8 @@ only after the whole turn and drops blank form fields. This one:
 - knows the council from the number that was texted (`To`);
 - handles STOP / START / HELP, turns buttons into numbered options, keeps replies in GSM-7
   and within 3 segments (the crisis reply excepted);
+- STOP stops follow-ups, never safety help: a texter who opted out and then sends a message
+  that signals danger still gets the crisis reply and an urgent referral;
 - never stores the phone number with the conversation: the conversation id is a keyed hash.
 
 `mode: outbox` (the default) records replies in the sms_outbound table instead of sending
@@ -32,7 +34,7 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from bot.channels.collector import ChannelCollector
-from bot.channels.safety import failure_replies, neutralise
+from bot.channels.safety import clean_text, crisis_signal, failed_turn, neutralise
 from bot.channels.takeover import agent_is_paused, agent_of
 from bot.config import load_settings
 from bot.sms_text import MAX_SEGMENTS, fit, render, to_gsm7
@@ -152,12 +154,12 @@ class SmsInput(InputChannel):
     async def _handle(self, on_new_message, params: Dict[str, str], sender: str) -> None:
         number, texted = params.get("From", ""), re.sub(r"\s", "", params.get("To", ""))
         council = self.numbers.get(texted)
-        body = (params.get("Body") or "").strip()
+        body = clean_text(params.get("Body")).strip()
         keyword = body.lower().strip(" .!")
         if keyword in STOP_WORDS:
             store.set_opted_out(self.engine, sender, True)
             return await self.send(sender, number, texted, council, "You won't get any more messages from Pathfinder. Text START to use it again.")
-        if store.is_opted_out(self.engine, sender):
+        if store.is_opted_out(self.engine, sender) and not crisis_signal(body):
             if keyword not in START_WORDS:
                 return None
             store.set_opted_out(self.engine, sender, False)
@@ -173,10 +175,10 @@ class SmsInput(InputChannel):
             await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata={"council": council} if council else {}))
             if not collector.messages and await agent_is_paused(self.agent, sender):
                 return None  # a worker has this conversation and replies by text themselves
-            messages = collector.messages or [{"text": reply} for reply in failure_replies(text, council)]
+            messages = collector.messages or [{"text": reply} for reply in failed_turn(sender, text, council, self.name())]
         except Exception:  # noqa: BLE001
             logger.exception("sms turn failed")
-            messages = collector.messages + [{"text": reply} for reply in failure_replies(text, council)]
+            messages = collector.messages + [{"text": reply} for reply in failed_turn(sender, text, council, self.name())]
         store.fill_sms_contact(self.engine, sender, number)
         reply = render(messages)
         store.remember_options(self.engine, sender, reply.options)
