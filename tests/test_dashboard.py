@@ -231,6 +231,22 @@ def test_a_manager_can_see_a_referrals_contact_details_on_purpose_and_it_is_audi
     assert ("view_referral_contact", f"referral {mine}") in actions
 
 
+def test_an_urgent_referral_not_emailed_in_time_says_not_delivered(server, engine):
+    """The seeded urgent referrals are two days old and were never e-mailed (issue #13)."""
+    manager = signed_in(server, MANAGER)
+    page = manager.get("/referrals").text
+    assert "1 urgent referral not delivered" in page and "not delivered</span>" in page
+    with Session(engine) as session, session.begin():
+        mine = session.execute(select(Referral).where(Referral.council_id == "walsall")).scalar_one()
+        mine.notified_at = dt.datetime.utcnow()
+    try:
+        page = manager.get("/referrals").text
+        assert "not delivered" not in page and "sent " in page
+    finally:
+        with Session(engine) as session, session.begin():
+            session.execute(update(Referral).where(Referral.council_id == "walsall").values(notified_at=None))
+
+
 def test_reports_page_chart_and_csv(server):
     client = signed_in(server, WORKER)
     page = client.get("/reports").text

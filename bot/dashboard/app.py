@@ -44,7 +44,7 @@ from knowledge.db import CouncilRow
 from knowledge.topics import all_topic_ids, topic_title
 from services.models import Referral, utcnow
 from services.redact import redact_text
-from services.referrals import STATUSES
+from services.referrals import STATUSES, is_undelivered
 from services.staff import AuditEntry, ConversationNote, ConversationTag, StaffUser
 
 HERE = Path(__file__).resolve().parent
@@ -288,9 +288,12 @@ def create_app(engine: Engine, settings: DashboardSettings, key: bytes, name: st
         # One read for every referral's conversation (find_conversation's rule, without a read each).
         loaded = load_conversations(engine, key, {r.conversation_id for r in found}, council=staff.scope_council)
         displays = {cid: c for cid, c in loaded.items() if visible_to(c, staff.scope_council)}
+        # An urgent referral whose e-mail is overdue is said so: the team may not know of it.
+        late, now = dt.timedelta(minutes=settings.urgent_undelivered_minutes), utcnow()
+        undelivered = {r.id for r in found if is_undelivered(r, now, late)}
         log(request, "view_referrals")
         return render(request, "referrals.html", referrals=found, conversations=displays, statuses=STATUSES,
-                      redact=redact_text)
+                      redact=redact_text, undelivered=undelivered)
 
     @app.post("/referrals/<referral_id:int>/status")
     @page(roles=auth.MANAGER_ROLES)

@@ -24,6 +24,7 @@ class DashboardSettings:
     max_failures_per_account: int = 5
     max_failures_per_address: int = 20  # an office shares one address: looser than per account
     proxies_count: int = 0  # reverse proxies in front (TLS terminator): their X-Forwarded-For is trusted
+    urgent_undelivered_minutes: int = 10  # an urgent referral's e-mail this late shows "not delivered"
 
 
 def load_dashboard_settings() -> DashboardSettings:
@@ -37,6 +38,7 @@ def load_dashboard_settings() -> DashboardSettings:
             host=env.get("PATHFINDER_DASHBOARD_HOST", DashboardSettings.host),
             port=whole_number("PATHFINDER_DASHBOARD_PORT", env.get("PATHFINDER_DASHBOARD_PORT"), DashboardSettings.port),
             retention_days=shared.retention_days,
+            urgent_undelivered_minutes=shared.urgent_undelivered_minutes,
             referral_retention_days=whole_number("PATHFINDER_REFERRAL_RETENTION_DAYS",
                                                  env.get("PATHFINDER_REFERRAL_RETENTION_DAYS"),
                                                  DashboardSettings.referral_retention_days),
