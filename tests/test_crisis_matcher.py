@@ -260,7 +260,7 @@ def test_unless_vetoes_only_the_near_miss(tmp_path):
 version: 1
 patterns:
   - id: killing_me
-    category: harm_from_others
+    category: domestic_abuse
     regex: \\bkilling me\\b
     unless:
       - \\b(?:rent|exams?) (?:is|are) killing me\\b
@@ -269,7 +269,7 @@ patterns:
     m = CrisisMatcher.from_file(path)
     assert m.match("this rent is killing me") is None
     assert m.match("exams are killing me") is None
-    assert m.match("he is killing me") == CrisisHit("harm_from_others", "killing_me")
+    assert m.match("he is killing me") == CrisisHit("domestic_abuse", "killing_me")
     # a veto on one phrase does not hide a real crisis phrase elsewhere in the message
     assert m.match("the rent is killing me and my stepdad is killing me") is not None
 
@@ -301,7 +301,7 @@ def test_real_threat_is_not_vetoed_by_idiom_rules(matcher):
     "text, category",
     [
         ("can u tell me about rent also i dont want to be alive anymore", "suicide"),
-        ("hiya, how do i get a bus pass. my dad hits me when hes drunk. also is the gym free", "harm_from_others"),
+        ("hiya, how do i get a bus pass. my dad hits me when hes drunk. also is the gym free", "domestic_abuse"),
         ("quick q about my pathway plan but honestly ive got nowhere to sleep tonight", "homeless_tonight"),
         ("what's the council tax thing... i've been self harming again", "self_harm"),
     ],
@@ -336,7 +336,7 @@ def test_empty_and_blank_messages(matcher):
 def test_match_all_lists_every_firing_pattern(matcher):
     hits = matcher.match_all("i want to die and my boyfriend hits me")
     categories = {h.category for h in hits}
-    assert {"suicide", "harm_from_others"} <= categories
+    assert {"suicide", "domestic_abuse"} <= categories
     assert hits[0] == matcher.match("i want to die and my boyfriend hits me")
 
 

@@ -6,6 +6,9 @@ only normalises text and applies them.
 
 Pure Python: standard library + PyYAML. No Rasa imports.
 
+Each pattern's ``category`` is one of the kinds of danger in ``kinds.yml`` (suicide,
+criminal_exploitation, homeless_tonight ...), so a hit says which help to give first.
+
 How matching works
 ------------------
 1. ``normalise()`` turns a message into a canonical form: lower case, one kind of
@@ -36,6 +39,8 @@ from typing import Any, Iterable
 
 import yaml
 
+from .kinds import KIND_IDS
+
 __all__ = [
     "CATEGORIES",
     "CrisisHit",
@@ -43,21 +48,13 @@ __all__ = [
     "DEFAULT_PATTERNS_PATH",
     "default_matcher",
     "normalise",
+    "sentences",
 ]
 
 DEFAULT_PATTERNS_PATH = Path(__file__).with_name("crisis_patterns.yml")
 
-CATEGORIES = frozenset(
-    {
-        "suicide",
-        "self_harm",
-        "harm_from_others",
-        "exploitation",
-        "homeless_tonight",
-        "danger",
-        "harm_to_others",
-    }
-)
+# A pattern's category is a kind of danger (kinds.yml): the help for it is chosen by kind.
+CATEGORIES = frozenset(KIND_IDS)
 
 _TOP_LEVEL_FIELDS = {"version", "text_speak", "fragments", "patterns"}
 _PATTERN_FIELDS = {"id", "category", "regex", "unless"}
@@ -113,8 +110,12 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _c
 
 @dataclass(frozen=True)
 class CrisisHit:
-    category: str  # one of CATEGORIES
+    category: str  # one of CATEGORIES: the kind of danger (kinds.yml)
     pattern_id: str  # the id of the pattern that matched
+
+    @property
+    def kind(self) -> str:
+        return self.category
 
 
 @dataclass(frozen=True)
@@ -187,8 +188,12 @@ def normalise(text: str) -> str:
     return default_matcher().normalise(text)
 
 
-def _sentences(text: str) -> list[str]:
+def sentences(text: str) -> list[str]:
+    """The raw text split into sentences (on . ! ? ; and new lines), as the patterns see them."""
     return [s for s in _SENTENCE_SPLIT.split(text) if s and s.strip()]
+
+
+_sentences = sentences
 
 
 class CrisisMatcher:
