@@ -1,34 +1,68 @@
-"""Rasa NLU component that raises the `crisis` intent from patterns kept as data.
+"""Rasa NLU component that raises the `crisis` intent when the safety layer finds danger.
 
 The intent classifier alone can miss indirect wording ("whats the point anymore"), so this
-layer runs after DIET and the FallbackClassifier and overrides whatever they said when a
-pattern in knowledge/safety/crisis_patterns.yml matches. The matching itself lives in
-knowledge.safety (no Rasa there); this is only the adapter.
+layer runs last and overrides whatever came before it (deny_crisis and nlu_fallback too:
+a disclosure typed after "i'm fine" is still a disclosure) when either the patterns in
+knowledge/safety/crisis_patterns.yml or the classifier fitted from data/safety/examples.yml
+fires (knowledge.safety.detect). The parse result gets
+`crisis: {kind, source, pattern, score, with_previous, ...}`: the kind chooses the help.
+
+Danger typed across two messages: Rasa 3.6 runs the NLU graph with the conversation's
+tracker as an input (`MessageProcessor.parse_message(message, tracker)` passes it as the
+`__tracker__` placeholder, and the default recipe hands it to any NLU component whose
+`process` takes a `tracker` argument). Before this message is logged, the tracker's last
+user event is the previous message, so it is read with this one. Only a recent previous
+message counts, and not one that was a crisis itself (that was answered then). /model/parse
+and NLU-only runs pass an empty tracker, so there the layer sees one message at a time.
+
+The classifier is fitted when the component is created (about a second, once per process):
+there is no model file to train or go stale. Why not a trainable Rasa component: the
+channels' failure path (bot/channels/safety.py) and the web app, which run outside the NLU
+graph, need the same detector, and knowledge/ must not depend on Rasa.
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Dict, List, Optional
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.events import UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.intent_override import override_intent
-from knowledge.safety.crisis import CrisisMatcher, default_matcher
+from knowledge.safety.detect import CrisisDetector, default_detector
 
 CRISIS_INTENT = "crisis"
-CRISIS_KEY = "crisis"  # extra key in the parse result: which pattern matched, for staff
+CRISIS_KEY = "crisis"  # extra key in the parse result: which kind, and what fired, for the reply and staff
+PREVIOUS_WINDOW_SECONDS = 15 * 60  # a message typed this soon after the last one may finish it
+
+
+def previous_user_text(tracker: Optional[DialogueStateTracker], now: Optional[float] = None) -> Optional[str]:
+    """The user's last message before this one, if recent and not itself a crisis, else None."""
+    if tracker is None:
+        return None
+    for event in reversed(tracker.events):
+        if not isinstance(event, UserUttered):
+            continue
+        if not event.text or (event.intent or {}).get("name") == CRISIS_INTENT:
+            return None
+        if (now if now is not None else time.time()) - (event.timestamp or 0) > PREVIOUS_WINDOW_SECONDS:
+            return None
+        return event.text
+    return None
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class CrisisLayer(GraphComponent):
-    """Sets intent `crisis` (confidence 1.0) when the rule layer matches the message."""
+    """Sets intent `crisis` (confidence 1.0) when the patterns or the classifier find danger."""
 
-    def __init__(self, matcher: Optional[CrisisMatcher] = None) -> None:
-        self.matcher = matcher or default_matcher()
+    def __init__(self, detector: Optional[CrisisDetector] = None) -> None:
+        self.detector = detector or default_detector()
 
     @classmethod
     def create(
@@ -40,23 +74,24 @@ class CrisisLayer(GraphComponent):
     ) -> "CrisisLayer":
         return cls()
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: List[Message], tracker: Optional[DialogueStateTracker] = None) -> List[Message]:
+        previous = previous_user_text(tracker)
         for message in messages:
-            self._flag(message)
+            self._flag(message, previous)
         return messages
 
     def process_training_data(self, training_data):  # noqa: D401 - Rasa hook
-        """Nothing to learn: the patterns are data."""
+        """Nothing to learn here: the patterns and examples are data, read when created."""
         return training_data
 
-    def _flag(self, message: Message) -> None:
-        hit = self.matcher.match(message.get(TEXT) or "")
-        if hit is None:
+    def _flag(self, message: Message, previous: Optional[str] = None) -> None:
+        found = self.detector.assess(message.get(TEXT) or "", previous)
+        if found is None:
             return
-        previous = message.get(INTENT) or {}
+        before = message.get(INTENT) or {}
         override_intent(message, CRISIS_INTENT, 1.0)
         message.set(
             CRISIS_KEY,
-            {"category": hit.category, "pattern": hit.pattern_id, "classifier_intent": previous.get("name")},
+            {**found.as_dict(), "category": found.kind, "classifier_intent": before.get("name")},
             add_to_output=True,
         )

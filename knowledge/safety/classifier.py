@@ -1,0 +1,294 @@
+"""A learned crisis detector, to catch what the patterns' authors did not think to write.
+
+The rule layer (crisis.py) is precise and explainable but only finds phrasings someone wrote
+a pattern for. This classifier generalises from examples (data/safety/examples.yml): TF-IDF
+word 1-2-grams and character 2-5-grams (within words, so typos and text speak still share
+features) feeding a class-balanced logistic regression over the 12 kinds of danger plus
+"none". Two logistic regressions share the features: one says how likely the message is a crisis
+(trained on every example, balanced), the other which kind (trained on the crisis examples).
+
+Besides the not-crisis examples, the questions in the offer files (knowledge/offers/*.yml,
+`questions:`: how young people ask for each entitlement, kept by the content team) are
+used as ordinary messages, except any a crisis pattern matches ("i'm homeless what do i
+do"). They are the best picture there is of everyday questions of every topic, and they
+keep up with the offer without anyone copying them here.
+
+A crisis buried in a long message would be diluted in one bag of words, so a message is
+scored whole, sentence by sentence, and (when long) in overlapping windows of words; the
+highest score counts. The threshold was chosen by cross-validation on the examples with
+this same scoring, for recall first (scripts/crisis_report.py prints the figures).
+
+No training step: the model is fitted from the examples file the first time it is needed
+in a process (well under a second) and cached. Pure Python + scikit-learn; no Rasa.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
+import yaml
+from scipy.sparse import hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+
+from .crisis import default_matcher, sentences
+from .kinds import KIND_IDS
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "DEFAULT_EXAMPLES_PATH",
+    "NONE",
+    "THRESHOLD",
+    "CrisisClassifier",
+    "Examples",
+    "cross_validate",
+    "default_classifier",
+    "load_examples",
+    "offer_questions",
+]
+
+DEFAULT_EXAMPLES_PATH = Path(__file__).resolve().parents[2] / "data" / "safety" / "examples.yml"
+OFFERS_DIR = Path(__file__).resolve().parents[1] / "offers"
+NONE = "none"
+MIN_PER_KIND = 40
+MIN_NOT_CRISIS = 400
+
+# Chosen by 5-fold cross-validation on data/safety/examples.yml (scripts/crisis_report.py),
+# recall first: the highest threshold at which the union that decides (patterns or classifier)
+# still catches >= 0.99 of the held-out crisis examples. There the classifier alone catches
+# 0.94 of them and flags 0.21 of the held-out not-crisis examples (mostly look-alikes written
+# to be hard). Classifier-alone recall >= 0.99 would need 0.07 and flag 0.43 of them.
+# Re-run the report after changing the examples or patterns and update this if it moved.
+THRESHOLD = 0.26
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when there: the files are read on every start
+WINDOW, STRIDE, LONG = 12, 6, 16  # words per window, step, and the length from which windows are used
+C = 10.0
+
+
+@dataclass(frozen=True)
+class Examples:
+    texts: Tuple[str, ...]
+    labels: Tuple[str, ...]  # a kind id or NONE
+
+    def count(self, label: str) -> int:
+        return sum(1 for value in self.labels if value == label)
+
+
+def load_examples(path: Path = DEFAULT_EXAMPLES_PATH) -> Examples:
+    """The examples in `path`, checked: every kind present with enough examples, no duplicates."""
+    path = Path(path)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader
+    except (OSError, yaml.YAMLError) as error:
+        raise ValueError(f"{path}: cannot read the crisis examples: {error}") from error
+    if not isinstance(data, dict) or data.get("version") != 1:
+        raise ValueError(f"{path}: must be a mapping with version: 1, crisis: and not_crisis:")
+    unknown = set(data) - {"version", "crisis", "not_crisis"}
+    if unknown:
+        raise ValueError(f"{path}: unknown top-level field(s) {sorted(unknown)}")
+    crisis = data.get("crisis") or {}
+    if not isinstance(crisis, dict):
+        raise ValueError(f"{path}: crisis: must map kind ids to lists of messages")
+    problems: List[str] = []
+    texts: List[str] = []
+    labels: List[str] = []
+    seen: Dict[str, str] = {}
+
+    def add(text: object, label: str, where: str) -> None:
+        if not isinstance(text, str) or not text.strip():
+            problems.append(f"{where}: {text!r} is not a message")
+            return
+        key = " ".join(text.lower().split())
+        if key in seen:
+            problems.append(f"{where}: {text!r} is a duplicate (also under {seen[key]})")
+            return
+        seen[key] = where
+        texts.append(text)
+        labels.append(label)
+
+    for kind, items in crisis.items():
+        if kind not in KIND_IDS:
+            problems.append(f"crisis.{kind}: not a kind (see knowledge/safety/kinds.yml)")
+            continue
+        if not isinstance(items, list):
+            problems.append(f"crisis.{kind}: must be a list of messages")
+            continue
+        for item in items:
+            add(item, kind, f"crisis.{kind}")
+    for item in data.get("not_crisis") or []:
+        add(item, NONE, "not_crisis")
+    for kind in KIND_IDS:
+        have = labels.count(kind)
+        if have < MIN_PER_KIND:
+            problems.append(f"crisis.{kind}: has {have} examples, needs at least {MIN_PER_KIND}")
+    if labels.count(NONE) < MIN_NOT_CRISIS:
+        problems.append(f"not_crisis: has {labels.count(NONE)} examples, needs at least {MIN_NOT_CRISIS}")
+    if problems:
+        raise ValueError(f"{path}:\n  " + "\n  ".join(problems))
+    return Examples(tuple(texts), tuple(labels))
+
+
+def offer_questions(directory: Path = OFFERS_DIR) -> List[str]:
+    """The offer files' `questions:` that no crisis pattern matches, as ordinary messages.
+
+    Read directly (not through knowledge.content's full validation, which is slower than the
+    whole fit); a file that cannot be read is skipped with a warning: the examples alone
+    still make a working classifier.
+    """
+    matcher = default_matcher()
+    out: List[str] = []
+    for path in sorted(Path(directory).glob("*.yml")):
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader
+        except (OSError, yaml.YAMLError):
+            logger.warning("crisis classifier: could not read %s for ordinary questions", path, exc_info=True)
+            continue
+        for entry in (data or {}).get("entitlements") or []:
+            for question in (entry or {}).get("questions") or []:
+                if isinstance(question, str) and question.strip() and matcher.match(question) is None:
+                    out.append(question)
+    return out
+
+
+def _default_normaliser() -> Callable[[str], str]:
+    return default_matcher().normalise
+
+
+class CrisisClassifier:
+    """Fit on (text, label) pairs; `score(text)` gives (crisis score, likeliest kind)."""
+
+    def __init__(self, normalise: Optional[Callable[[str], str]] = None, threshold: float = THRESHOLD, c: float = C):
+        self.normalise = normalise or _default_normaliser()
+        self.threshold = threshold
+        self.words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
+                                     token_pattern=r"(?u)\b[\w']+\b")
+        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)
+        # two models on the same features: is it a crisis (all examples), and which kind (crisis examples)
+        self.detector = LogisticRegression(C=c, class_weight="balanced", solver="liblinear")
+        self.kinds = LinearSVC(C=1.0, class_weight="balanced")  # as accurate as a second LR here, and quicker
+
+    def _features(self, texts: Sequence[str], fit: bool = False):
+        if fit:
+            return hstack([self.words.fit_transform(texts), self.chars.fit_transform(texts)]).tocsr()
+        return hstack([self.words.transform(texts), self.chars.transform(texts)]).tocsr()
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "CrisisClassifier":
+        features = self._features([self.normalise(text) for text in texts], fit=True)
+        labels = np.asarray(labels)
+        is_crisis = labels != NONE
+        self.detector.fit(features, is_crisis.astype(int))
+        self.kinds.fit(features[np.flatnonzero(is_crisis)], labels[is_crisis])
+        return self
+
+    def candidates(self, text: str) -> List[str]:
+        """The pieces of a message that are scored: whole, sentences, and windows of a long one."""
+        whole = self.normalise(text)
+        out = [whole] if whole else []
+        for part in sentences(text):
+            normalised = self.normalise(part)
+            if normalised and normalised not in out:
+                out.append(normalised)
+        words = whole.split()
+        if len(words) > LONG:
+            for start in range(0, len(words) - WINDOW + STRIDE, STRIDE):
+                window = " ".join(words[start:start + WINDOW])
+                if window not in out:
+                    out.append(window)
+        return out
+
+    def score(self, text: str) -> Tuple[float, Optional[str]]:
+        """(crisis score 0..1, likeliest kind) of the most worrying piece of the message."""
+        pieces = self.candidates(text or "")
+        if not pieces:
+            return 0.0, None
+        features = self._features(pieces)
+        crisis = self.detector.predict_proba(features)[:, 1]
+        best = int(np.argmax(crisis))
+        kind = self.kinds.predict(features[best])[0]
+        return float(crisis[best]), str(kind)
+
+    def predict(self, text: str) -> Optional[Tuple[str, float]]:
+        """(kind, score) when the score reaches the threshold, else None."""
+        score, kind = self.score(text)
+        return (kind, score) if kind is not None and score >= self.threshold else None
+
+
+@functools.lru_cache(maxsize=1)
+def default_classifier() -> CrisisClassifier:
+    """The classifier fitted on the shipped examples (fitted once per process)."""
+    examples = load_examples(DEFAULT_EXAMPLES_PATH)
+    ordinary = offer_questions()
+    return CrisisClassifier().fit(list(examples.texts) + ordinary, list(examples.labels) + [NONE] * len(ordinary))
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """One example's score from a model that never saw it."""
+
+    text: str
+    label: str
+    score: float
+    kind: Optional[str]
+
+
+def _folds(labels: Sequence[str], k: int, seed: int) -> List[List[int]]:
+    """Stratified folds: each label's examples dealt round the folds in a shuffled order."""
+    rng = random.Random(seed)
+    folds: List[List[int]] = [[] for _ in range(k)]
+    by_label: Dict[str, List[int]] = {}
+    for index, label in enumerate(labels):
+        by_label.setdefault(label, []).append(index)
+    offset = 0
+    for label in sorted(by_label):
+        indexes = by_label[label]
+        rng.shuffle(indexes)
+        for position, index in enumerate(indexes):
+            folds[(position + offset) % k].append(index)
+        offset += len(indexes)
+    return folds
+
+
+def cross_validate(examples: Examples, k: int = 5, seed: int = 0,
+                   make: Optional[Callable[[], CrisisClassifier]] = None,
+                   ordinary: Sequence[str] = ()) -> List[HeldOut]:
+    """Every example scored by a classifier fitted on the other folds (plus `ordinary`
+    messages, always in training, as the shipped classifier has the offer questions)."""
+    make = make or CrisisClassifier
+    out: List[HeldOut] = []
+    for fold in _folds(examples.labels, k, seed):
+        held = set(fold)
+        train = [i for i in range(len(examples.texts)) if i not in held]
+        model = make().fit([examples.texts[i] for i in train] + list(ordinary),
+                           [examples.labels[i] for i in train] + [NONE] * len(ordinary))
+        for i in fold:
+            score, kind = model.score(examples.texts[i])
+            out.append(HeldOut(examples.texts[i], examples.labels[i], score, kind))
+    return out
+
+
+def recall_at(held: Iterable[HeldOut], threshold: float) -> Tuple[float, float]:
+    """(recall on crisis examples, false-alarm rate on not-crisis examples) at `threshold`."""
+    held = list(held)
+    crisis = [h for h in held if h.label != NONE]
+    calm = [h for h in held if h.label == NONE]
+    recall = sum(h.score >= threshold for h in crisis) / len(crisis) if crisis else 0.0
+    false_alarms = sum(h.score >= threshold for h in calm) / len(calm) if calm else 0.0
+    return recall, false_alarms
+
+
+def threshold_for_recall(held: Iterable[HeldOut], target: float = 0.99) -> float:
+    """The highest threshold (to 2 decimals) at which recall on crisis examples is >= target."""
+    held = list(held)
+    for step in range(99, 0, -1):
+        threshold = step / 100
+        if recall_at(held, threshold)[0] >= target:
+            return threshold
+    return 0.01

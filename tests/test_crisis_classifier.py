@@ -1,0 +1,237 @@
+"""The crisis classifier, the union with the patterns, and the Rasa layer that uses them.
+
+The sentences below were written for this test, not taken from any evaluation file or from
+data/safety/examples.yml; the look-alikes are the ones issue #13 reported.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+import yaml
+
+from knowledge.safety.classifier import (
+    MIN_NOT_CRISIS,
+    MIN_PER_KIND,
+    NONE,
+    THRESHOLD,
+    CrisisClassifier,
+    cross_validate,
+    default_classifier,
+    load_examples,
+    offer_questions,
+    recall_at,
+)
+from knowledge.safety.crisis import default_matcher, normalise
+from knowledge.safety.detect import CrisisDetector, default_detector
+from knowledge.safety.kinds import KIND_IDS
+from tests.conftest import ROOT
+
+# Fresh sentences for each kind: the classifier must flag each on its own, whatever the rules say.
+FRESH = {
+    "suicide": ["honestly i think its time i stopped being a problem for everyone, permanently",
+                "im not planning on being around after this weekend"],
+    "self_harm": ["did it again last night with the razor from my sharpener", "i keep marking my skin when i'm angry"],
+    "medical_emergency": ["my mate downed a load of tablets and is going grey", "she's collapsed in the toilets and isn't answering"],
+    "domestic_abuse": ["my partner went for me again and I've got marks on my neck", "when my stepmum drinks she lashes out at me"],
+    "sexual_abuse": ["a man at my work forced himself on me in the stock room", "my cousin keeps touching me when nobody's home"],
+    "sexual_exploitation": ["these older lads give me weed and lifts and then want favours", "he takes me round his mates flats and they expect things"],
+    "criminal_exploitation": ["i owe some lads and now they want me doing drops in other towns to pay it back",
+                              "they're using my flat to bag up and i'm too scared to say no"],
+    "sextortion": ["a guy has my private photos and says he'll send them to my college unless i pay him",
+                   "they want 300 quid by tonight or my pics go online"],
+    "trafficking": ["the man i work for keeps my passport and i've not been paid in months",
+                    "they brought me over here and say i have to work off the debt before i can leave"],
+    "immediate_danger": ["there's a lad outside my flat with a blade shouting my name", "some men are waiting for me downstairs and said i'm dead"],
+    "homeless_tonight": ["got kicked out tonight and i'm walking round with my bags", "i'm going to have to sleep at the bus station tonight"],
+    "missing": ["i ran off from my placement on sunday and haven't been back", "my mate's been missing for two days and her phone is dead"],
+}
+LOOK_ALIKES = [
+    "my landlord is killing me with these bills",
+    "dying to know if i got into college",
+    "i used to self harm but im doing better now, is there counselling",
+    "what is county lines",
+    "can i get help with my council tax",
+    "how much is the setting up home grant in walsall",
+    "my little brother beat me at fifa again lol",
+    "i'm dead tired, is there a gym i can use for free",
+]
+
+
+@pytest.fixture(scope="module")
+def classifier() -> CrisisClassifier:
+    return default_classifier()
+
+
+def test_examples_file_is_big_enough_for_every_kind():
+    examples = load_examples()
+    for kind in KIND_IDS:
+        assert examples.count(kind) >= MIN_PER_KIND, kind
+    assert examples.count(NONE) >= MIN_NOT_CRISIS
+
+
+def test_no_evaluation_message_is_a_training_example():
+    seen = set()
+    for name in ("crisis.yml", "dev.yml", "holdout.yml"):
+        for case in yaml.safe_load((ROOT / "tests" / "eval" / name).read_text(encoding="utf-8"))["cases"]:
+            seen.add(normalise(case["text"]))
+    copied = [text for text in load_examples().texts if normalise(text) in seen]
+    assert not copied, f"evaluation messages copied into data/safety/examples.yml: {copied}"
+
+
+def test_fitting_is_quick_and_cached():
+    examples = load_examples()
+    ordinary = offer_questions()
+    started = time.perf_counter()
+    CrisisClassifier().fit(list(examples.texts) + ordinary, list(examples.labels) + [NONE] * len(ordinary))
+    assert time.perf_counter() - started < 2.0
+    assert default_classifier() is default_classifier()
+    assert default_detector() is default_detector()
+
+
+def test_offer_questions_that_a_pattern_matches_are_not_used_as_ordinary():
+    matcher = default_matcher()
+    questions = offer_questions()
+    assert len(questions) > 100
+    assert all(matcher.match(q) is None for q in questions)
+
+
+@pytest.mark.parametrize("kind, text", [(kind, text) for kind, texts in FRESH.items() for text in texts])
+def test_fresh_sentences_are_flagged_by_the_classifier(classifier, kind, text):
+    score, guessed = classifier.score(text)
+    assert score >= THRESHOLD, f"{text!r}: score {score:.2f} < {THRESHOLD}"
+
+
+def test_the_classifier_mostly_names_the_right_kind(classifier):
+    pairs = [(kind, text) for kind, texts in FRESH.items() for text in texts]
+    right = sum(classifier.score(text)[1] == kind for kind, text in pairs)
+    assert right / len(pairs) >= 0.6, f"kind right for {right} of {len(pairs)}"
+
+
+@pytest.mark.parametrize("text", LOOK_ALIKES)
+def test_look_alikes_are_not_a_crisis(text):
+    assert default_detector().assess(text) is None, default_detector().assess(text)
+
+
+def test_cross_validated_recall_at_the_shipped_threshold():
+    """Recall first: held out, the union (patterns or classifier) catches >= 0.99 of crisis
+    examples and the classifier alone >= 0.9 (scripts/crisis_report.py prints the curve)."""
+    examples = load_examples()
+    held = cross_validate(examples, ordinary=offer_questions())
+    matcher = default_matcher()
+    crisis = [h for h in held if h.label != NONE]
+    union = sum(h.score >= THRESHOLD or matcher.match(h.text) is not None for h in crisis) / len(crisis)
+    recall, false_alarms = recall_at(held, THRESHOLD)
+    print(f"\nheld out at {THRESHOLD}: union recall {union:.3f}, classifier recall {recall:.3f}, false alarms {false_alarms:.3f}")
+    assert union >= 0.99
+    assert recall >= 0.9
+    assert false_alarms <= 0.3
+
+
+# ----------------------------------------------------------------------------- the union
+
+
+def test_rule_kind_wins_and_source_says_who_fired():
+    found = default_detector().assess("they make me carry packages to other towns for them")
+    assert found.kind == "criminal_exploitation" and found.source == "both" and found.pattern
+    as_dict = found.as_dict()
+    assert set(as_dict) >= {"kind", "source", "pattern", "score"}
+
+
+def test_classifier_alone_can_raise_a_crisis():
+    class Never:
+        def match(self, text):
+            return None
+
+    detector = CrisisDetector(matcher=Never(), classifier=default_classifier())
+    found = detector.assess("my partner went for me again and I've got marks on my neck")
+    assert found is not None and found.source == "classifier" and found.pattern is None
+
+
+def test_danger_split_over_two_messages_is_read_together():
+    detector = default_detector()
+    first, second = "he said if I dont pay he'll", "hurt my little brother"
+    # the patterns see the threat only in the two together
+    assert default_matcher().match(first) is None and default_matcher().match(second) is None
+    assert default_matcher().match(f"{first} {second}") is not None
+    assert detector.assess(second, previous=first) is not None
+
+
+def test_split_message_found_only_together_is_marked():
+    class OnlyTogether:
+        def match(self, text):
+            from knowledge.safety.crisis import CrisisHit
+            return CrisisHit("immediate_danger", "together") if "pay he'll hurt" in normalise(text) else None
+
+    class Quiet:
+        threshold = 0.5
+
+        def score(self, text):
+            return 0.0, None
+
+    detector = CrisisDetector(matcher=OnlyTogether(), classifier=Quiet())
+    found = detector.assess("hurt my little brother", previous="he said if i dont pay he'll")
+    assert found.with_previous and found.kind == "immediate_danger"
+
+
+def test_a_message_after_a_crisis_is_not_a_new_crisis_because_of_it():
+    detector = default_detector()
+    assert detector.assess("ok thanks", previous="i want to kill myself") is None
+
+
+# ---------------------------------------------------------------------------- the Rasa layer
+
+
+def _layer_message(text: str, intent: str):
+    from rasa.shared.nlu.training_data.message import Message
+
+    message = Message(data={"text": text})
+    message.set("intent", {"name": intent, "confidence": 0.97}, add_to_output=True)
+    message.set("intent_ranking", [{"name": intent, "confidence": 0.97}], add_to_output=True)
+    return message
+
+
+def _tracker(*turns):
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    events = [UserUttered(text, {"name": intent, "confidence": 1.0}, timestamp=when) for text, intent, when in turns]
+    return DialogueStateTracker.from_events("someone", events)
+
+
+def test_layer_overrides_deny_crisis_when_a_disclosure_follows_im_fine():
+    from bot.nlu.crisis_layer import CrisisLayer
+
+    message = _layer_message("no im fine honestly. but the lads use my flat to deal and i cant get them out", "deny_crisis")
+    CrisisLayer().process([message])
+    assert message.get("intent")["name"] == "crisis"
+    assert message.get("intent_ranking")[0]["name"] == "crisis"
+    crisis = message.get("crisis")
+    assert crisis["kind"] == "criminal_exploitation" and crisis["classifier_intent"] == "deny_crisis"
+    assert crisis["source"] in {"rule", "both"} and crisis["pattern"]
+
+
+def test_layer_leaves_a_plain_deny_alone():
+    from bot.nlu.crisis_layer import CrisisLayer
+
+    message = _layer_message("no im fine honestly you got it wrong", "deny_crisis")
+    CrisisLayer().process([message], _tracker(("i want to end it all", "crisis", time.time() - 30)))
+    assert message.get("intent")["name"] == "deny_crisis" and message.get("crisis") is None
+
+
+def test_layer_reads_the_previous_user_message_from_the_tracker():
+    from bot.nlu.crisis_layer import CrisisLayer, previous_user_text
+
+    tracker = _tracker(("he said if I dont pay he'll", "nlu_fallback", time.time() - 20))
+    assert previous_user_text(tracker) == "he said if I dont pay he'll"
+    message = _layer_message("hurt my little brother", "nlu_fallback")
+    CrisisLayer().process([message], tracker)
+    assert message.get("intent")["name"] == "crisis"
+
+
+def test_previous_message_is_ignored_when_old_or_a_crisis():
+    from bot.nlu.crisis_layer import PREVIOUS_WINDOW_SECONDS, previous_user_text
+
+    assert previous_user_text(_tracker(("he said if i dont pay he'll", "greet", time.time() - PREVIOUS_WINDOW_SECONDS - 5))) is None
+    assert previous_user_text(_tracker(("i want to die", "crisis", time.time()))) is None
+    assert previous_user_text(None) is None
