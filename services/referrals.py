@@ -206,8 +206,8 @@ def referral_email(referral: Referral, dashboard_url: str) -> Tuple[str, str]:
         f"Conversation: {dashboard_url.rstrip('/')}/conversations/{referral.conversation_id}",
         f"Created (UTC): {referral.created_at:%Y-%m-%d %H:%M}",
     ]
-    if again:
-        lines.append(f"New crisis messages since the last e-mail, latest (UTC): {referral.updated_at:%Y-%m-%d %H:%M}")
+    if again:  # (updated_at is not quoted: every e-mail attempt moves it too)
+        lines.append(f"New crisis messages since the last e-mail (from {referral.notify_requested_at:%Y-%m-%d %H:%M} UTC): see the conversation.")
     return subject, "\n".join(lines)
 
 
