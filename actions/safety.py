@@ -1,9 +1,12 @@
-"""The crisis follow-up: council numbers, an offer of a worker, and an urgent flag.
+"""The crisis reply for the kind of danger, the council's numbers, an offer of a worker, and an urgent flag.
 
-The 24/7 numbers themselves are the response `utter_crisis_help`, which the rules run
-*before* this action: it needs no action server, so it reaches the young person even when
-this server, the database or the mail server is down. The flag is written after the reply
-and a failure to write it is logged, never shown.
+The reply is composed by knowledge.safety.reply from knowledge/safety/kinds.yml for the kind
+the crisis layer found (`crisis.kind` in the parse result): that kind's help first, then the
+council's out-of-hours team and who is told when, then the offer of a worker (for abuse at
+home: is this phone safe). With no kind (the intent classifier alone said crisis) the generic
+`utter_crisis_help` comes first. If this server is down the turn fails and the channels'
+failure path (bot/channels/safety.py) composes the same help. The flag is written after the
+reply and a failure to write it is logged, never shown.
 """
 from __future__ import annotations
 
@@ -18,56 +21,48 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import buttons, channel_of, engine, knowledge_base
+from actions.common import channel_of, engine, knowledge_base
 from bot.config import load_settings
 from bot.notify import notify_in_background
 from bot.referral_spool import spool_referral
-from knowledge.hours import describe_hours, is_open
+from knowledge.safety.reply import CouncilContacts, compose
 from services.referrals import NewReferral, create_or_update_urgent
 
 logger = logging.getLogger(__name__)
 
 
-def emergency_line(council_id: Optional[str]) -> str:
-    """The council's out-of-hours emergency duty team, when the content has one, with its
-    hours as the content gives them (not assumed)."""
-    contact = knowledge_base().contact(council_id, "emergency_duty_team")
-    if contact is None or not contact.phone:
-        return ""
-    hours = describe_hours(contact.hours)
-    return f"{contact.name}" + (f" ({hours})" if hours else "") + f": {contact.phone}"
+def council_contacts(council_id: Optional[str]) -> CouncilContacts:
+    """The council's out-of-hours and leaving care contacts; none when the database is down
+    (the national numbers in the reply need no database)."""
+    try:
+        kb = knowledge_base()
+        return CouncilContacts(kb.contact(council_id, "emergency_duty_team"), kb.contact(council_id, "leaving_care_team"))
+    except SQLAlchemyError:
+        logger.exception("knowledge base unavailable during a crisis reply")
+        return CouncilContacts()
 
 
 def office_line(council_id: Optional[str], now: Optional[dt.datetime] = None) -> str:
-    """Honest words on whether a worker can see this now."""
-    team = knowledge_base().contact(council_id, "leaving_care_team")
-    if team and is_open(team, now):
-        return "The leaving care team is open now. Would you like a worker to contact you?"
-    return (
-        "The leaving care office is closed right now, so no worker is reading this. "
-        "Please use the numbers above. Would you like a worker to contact you when the office opens?"
-    )
+    """Honest words on who is told and when a worker can see it, and the offer of one."""
+    reply = compose(None, council_contacts(council_id), now=now)
+    return f"{reply.council.text.splitlines()[-1]} {reply.offer.text}"
 
 
 class ActionCrisis(Action):
-    """Adds the council's emergency number and an offer of a worker; stops any form; flags urgent."""
+    """The kind's help, the council's numbers and an offer of a worker; stops any form; flags urgent."""
 
     def name(self) -> Text:
         return "action_crisis"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         council = tracker.get_slot("council")
-        try:
-            line = emergency_line(council)
-            if line:
-                dispatcher.utter_message(text=line)
-            dispatcher.utter_message(
-                text=office_line(council),
-                buttons=buttons(("Yes, contact me", "yes"), ("No thanks", "no")),
-            )
-        except SQLAlchemyError:
-            logger.exception("knowledge base unavailable during a crisis reply")
-        await flag_urgent(tracker, council)
+        kind = ((tracker.latest_message or {}).get("crisis") or {}).get("kind")
+        reply = compose(kind, council_contacts(council), channel_of(tracker), age=tracker.get_slot("age"))
+        if reply.help is None:
+            dispatcher.utter_message(response="utter_crisis_help")
+        for message in reply.messages:
+            dispatcher.utter_message(**message.as_dict())
+        await flag_urgent(tracker, council, kind=kind)
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("handoff_reason", "crisis")]
 
 
