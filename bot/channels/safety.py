@@ -7,7 +7,9 @@
   crisis message with it.
 - If a turn fails (action server down, database error) or produces no reply, the user still
   gets a message with a phone number they can call, and if the message signals danger an
-  urgent referral is spooled (the turn may have failed before it made one).
+  urgent referral is spooled (the turn may have failed before it made one). The danger is
+  judged as the crisis layer judges it (patterns and classifier, knowledge.safety.detect)
+  and the help is the kind's own, composed as the action would (knowledge.safety.reply).
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ import yaml
 from bot.config import ROOT, load_settings
 from bot.referral_spool import spool_referral
 from knowledge.safety.crisis import default_matcher
+from knowledge.safety.detect import default_detector
+from knowledge.safety.reply import CouncilContacts, compose
 from knowledge.db import make_engine
 from knowledge.store import KnowledgeBase
 from services.referrals import NewReferral
@@ -100,19 +104,48 @@ def crisis_signal(text: str) -> Optional[Dict[str, Optional[str]]]:
     else {"category", "pattern", "kind"}. A check that fails counts as danger: the channels
     use this to decide on safety help, and wrongly giving it costs far less than withholding it."""
     try:
-        hit = default_matcher().match(text)
-    except Exception:  # noqa: BLE001 - never let the safety net itself fail
-        logger.exception("crisis check failed in a channel")
-        return {"category": None, "pattern": "crisis check failed", "kind": None}
-    if hit is None:
+        found = default_detector().assess(text)
+    except Exception:  # noqa: BLE001 - the classifier failed: the patterns alone decide
+        logger.exception("crisis detector failed in a channel; using the patterns alone")
+        try:
+            hit = default_matcher().match(text)
+        except Exception:  # noqa: BLE001 - never let the safety net itself fail
+            logger.exception("crisis check failed in a channel")
+            return {"category": None, "pattern": "crisis check failed", "kind": None}
+        return None if hit is None else {"category": hit.category, "pattern": hit.pattern_id, "kind": hit.kind}
+    if found is None:
         return None
-    return {"category": hit.category, "pattern": hit.pattern_id, "kind": getattr(hit, "kind", None)}
+    return {"category": found.kind, "pattern": found.pattern or f"classifier {found.score:.2f}", "kind": found.kind}
 
 
-def failure_replies(text: str, council_id: Optional[str]) -> List[str]:
-    """What to say when a turn failed: the crisis help first if the message signals danger
-    (the rule layer runs here too, so no failure can swallow a crisis), then a number to call."""
-    replies = [_crisis_help()] if crisis_signal(text) else []
+def crisis_help(kind: Optional[str], council_id: Optional[str], channel: str = "rest") -> List[str]:
+    """The kind's help and the council's out-of-hours team, as the action would say them, but
+    honest that a failed turn cannot promise a worker soon (and no offer: nothing would
+    handle the answer). The generic reply when the kind is unknown or composing fails."""
+    try:
+        reply = compose(kind, _contacts(council_id), channel, worker_told=False, offer=False)
+    except Exception:  # noqa: BLE001 - never let the safety net itself fail
+        logger.exception("could not compose the crisis help for a failed turn")
+        return [_crisis_help()]
+    return [reply.help.text if reply.help else _crisis_help(), reply.council.text]
+
+
+def _contacts(council_id: Optional[str]) -> CouncilContacts:
+    try:
+        kb = _knowledge()
+        return CouncilContacts(kb.contact(council_id, "emergency_duty_team"), kb.contact(council_id, "leaving_care_team"))
+    except Exception:  # noqa: BLE001 - the database may be the thing that failed
+        logger.exception("could not read the council's contacts for a failed crisis turn")
+        return CouncilContacts()
+
+
+def failure_replies(text: str, council_id: Optional[str], channel: str = "rest",
+                    signal: Optional[Dict[str, Optional[str]]] = None) -> List[str]:
+    """What to say when a turn failed: the help for the kind of danger first if the message
+    signals danger (the crisis check runs here too, so no failure can swallow a crisis), then
+    a number to call."""
+    signal = signal if signal is not None else crisis_signal(text)
+    replies = crisis_help(signal.get("kind"), council_id, channel) if signal else []
     replies.append(failure_message(council_id))
     return replies
 
@@ -128,7 +161,7 @@ def failed_turn(sender: str, text: str, council_id: Optional[str], channel: str)
     signal = crisis_signal(text)
     if signal:
         spool_failed_crisis(sender, text, council_id, channel, signal)
-    return failure_replies(text, council_id)
+    return failure_replies(text, council_id, channel, signal)
 
 
 def spool_failed_crisis(sender: str, text: str, council_id: Optional[str], channel: str,
