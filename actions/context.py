@@ -83,7 +83,8 @@ class ValidatePredefinedSlots(ValidationAction):
         return {**from_metadata, "council": found} if found else from_metadata
 
     def extract_age(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        if latest_intent(tracker) in INTERRUPTING_INTENTS:
+        if latest_intent(tracker) in INTERRUPTING_INTENTS or latest_intent(tracker) == "follow_up":
+            # "and if I'm 23?" asks about an age; it does not tell us the user's age.
             return {}
         expected = tracker.get_slot("requested_slot") == "age" or latest_intent(tracker) == "inform_age"
         age = parse_age(latest_text(tracker), answer_expected=expected)

@@ -34,6 +34,9 @@ ALSO_SEARCH: Dict[str, tuple] = {"eligibility": ("personal_adviser",)}
 CLOSE_TOPIC = 0.5
 CLARIFY_MARGIN = 0.85  # the runner-up entry of another topic scores within 15% of the best
 NOTHING_SCORE = 0.12  # below this, no entry shares enough with the question to be its answer
+# An entry of another topic that matches this well (one of its questions nearly word for word)
+# beats the router's guess: a question a council or worker added answers on the next reload.
+KNOWN_QUESTION_SCORE = 0.7
 
 
 def source_name(entitlement: Entitlement) -> str:
@@ -282,7 +285,11 @@ def answer(
     """Show the best entries for `text` in these topics, ask which was meant, or say honestly
     that the offer has nothing on it (and record that for the gap report)."""
     council = council or tracker.get_slot("council")
-    hits = find_hits(tracker, text, topics, council, age)
+    everything = find_hits(tracker, text, [], council, age)
+    if everything and everything[0].score >= KNOWN_QUESTION_SCORE and everything[0].entitlement.topic not in with_related(topics):
+        topics = [everything[0].entitlement.topic]
+    wanted = set(with_related(topics))
+    hits = [h for h in everything if h.entitlement.topic in wanted] if wanted else everything
     if not hits:
         return nothing_found(dispatcher, tracker, intent, text, council)
     events: List[EventType] = []

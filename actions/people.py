@@ -8,8 +8,9 @@ from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import buttons, knowledge_base, latest_intent
-from actions.offer import team_line
+from actions.common import buttons, engine, knowledge_base, latest_intent, latest_text
+from actions.offer import NOTHING_SCORE, candidate_topics, find_hits, team_line
+from services.unanswered import record_unanswered
 from knowledge.content import NATIONAL
 
 
@@ -56,9 +57,31 @@ class ActionFallback(Action):
                 text=f"Sorry, I'm still not getting it. A person might help better. {team_line(tracker.get_slot('council'))}",
                 buttons=buttons(("Talk to a person", "I want to talk to a person")),
             )
-        else:
+        elif not offer_guesses(dispatcher, tracker):
             dispatcher.utter_message(response="utter_fallback")
         return []
+
+
+def offer_guesses(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """A real question the NLU was unsure of ("not nonsense": it has known words) gets the
+    two entries that match it best as buttons, instead of a dead end. Recorded as a
+    clarification for the gap report. False when nothing matches well enough."""
+    parse = tracker.latest_message or {}
+    if parse.get("unknown_words"):
+        return False
+    topics = candidate_topics(parse)
+    if not topics or not tracker.get_slot("council"):
+        return False
+    hits = [h for h in find_hits(tracker, latest_text(tracker), topics) if h.score > NOTHING_SCORE][:2]
+    if not hits:
+        return False
+    dispatcher.utter_message(
+        text="I'm not sure I understood. Did you mean one of these?",
+        buttons=buttons(*[(h.entitlement.title, h.entitlement.title) for h in hits], ("Talk to a person", "I want to talk to a person")),
+    )
+    council = tracker.get_slot("council")
+    record_unanswered(engine(), tracker.sender_id, latest_text(tracker), council, tracker.get_slot("topic"), "clarify:nlu_fallback")
+    return True
 
 
 def consecutive_fallbacks(tracker: Tracker) -> int:

@@ -215,7 +215,7 @@ def test_a_section_that_misses_the_specific_question_says_so_and_records_the_gap
     reply = texts(bot.say(sender, "how do i register with a doctor", council="nottingham"))
     assert reply.index("couldn't find that exactly") < reply.index("How to get it:")
     [row] = unanswered_rows(bot, sender)
-    assert row.council_id == "nottingham" and row.intent == "ask_gp_dentist"
+    assert row.council_id == "nottingham" and row.intent == "ask_health"
 
 
 def test_a_matching_answer_is_not_flagged_as_a_gap(bot):

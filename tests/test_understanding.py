@@ -1,0 +1,200 @@
+"""Understanding what was asked: everything in one message, follow-ups, clarifying, age only
+when it matters, and retrieval that learns a new question on reload (issue 12)."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import shutil
+import subprocess
+from typing import List
+
+import pytest
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.offer as offer
+from knowledge.content import Entitlement
+from knowledge.retrieval import OfferIndex
+from tests.conftest import PYTHON, ROOT, base_env, new_sender, texts
+
+
+def answers(messages: List[dict]) -> List[str]:
+    return [m["text"] for m in messages if "How to get it:" in (m.get("text") or "")]
+
+
+def test_a_council_and_a_question_in_one_message_set_the_council_and_answer(bot):
+    sender = new_sender()
+    reply = texts(bot.say(sender, "cambs care leaver, can i stay on with my foster carers when im 18?"))
+    assert bot.slot(sender, "council") == "cambridgeshire"
+    assert "Staying Put" in reply and "Which council" not in reply
+    assert bot.slot(sender, "topic") == "housing"
+
+
+def test_a_greeting_and_a_question_in_one_message_answer_the_question(bot):
+    sender = new_sender()
+    reply = bot.say(sender, "hiya, do i have to pay council tax?", council="walsall")
+    assert answers(reply) and "council tax" in answers(reply)[0].lower()
+    assert bot.slot(sender, "topic") == "money"
+
+
+def test_what_about_another_council_answers_for_it_without_switching(bot):
+    sender = new_sender()
+    bot.say(sender, "do i have to pay council tax", council="walsall")
+    reply = texts(bot.say(sender, "what about in nottingham?"))
+    assert "Nottingham" in reply
+    assert bot.slot(sender, "council") == "walsall"
+
+
+def test_a_mate_in_another_council_does_not_change_whose_offer_is_used(bot):
+    sender = new_sender()
+    bot.say(sender, "hi", council="walsall")
+    bot.say(sender, "my mate in nottingham got a grant for furniture, can i get one")
+    assert bot.slot(sender, "council") == "walsall"
+
+
+def test_saying_a_new_council_changes_it_and_says_so(bot):
+    sender = new_sender()
+    bot.say(sender, "I was in care in Walsall")
+    reply = texts(bot.say(sender, "actually I'm from Nottingham, do i pay council tax"))
+    assert bot.slot(sender, "council") == "nottingham"
+    assert "Nottingham" in reply and "from now on" in reply
+
+
+def test_how_do_i_get_it_follows_up_the_last_answer(bot):
+    sender = new_sender()
+    first = answers(bot.say(sender, "how much is the setting up home grant", council="walsall"))
+    assert first and "2,000" in first[0]
+    reply = texts(bot.say(sender, "how do i get it"))
+    assert "How to get it" in reply and "Transition and Leaving Care" in reply
+    assert bot.slot(sender, "topic") == "money"
+
+
+def test_and_if_im_a_different_age_re_answers_for_that_age(bot):
+    sender = new_sender()
+    bot.say(sender, "can i keep my personal adviser", council="walsall")
+    reply = texts(bot.say(sender, "and if im 23?"))
+    assert "At 23" in reply and "25" in reply
+    assert bot.slot(sender, "age") is None  # a question about an age is not the user's age
+
+
+def test_an_age_question_is_answered_with_its_limits_not_with_how_old_are_you(bot):
+    sender = new_sender()
+    reply = texts(bot.say(sender, "up to what age do i get a personal adviser", council="cambridgeshire"))
+    assert "25" in reply and "How old are you" not in reply
+
+
+def test_a_new_question_on_an_entry_changes_the_answer_after_reload_without_retraining(bot, tmp_path):
+    """The offer files are copied, one entry learns a new way of asking, `bot.content reload`
+    publishes it into the running bot's database, and the same message now gets that entry."""
+    question = "can the council pay for my zumba classes"
+    before = answers(bot.say(new_sender(), question, council="walsall"))
+    offers = tmp_path / "offers"
+    shutil.copytree(ROOT / "knowledge" / "offers", offers)
+    walsall = offers / "walsall.yml"
+    text = walsall.read_text(encoding="utf8")
+    anchor = "  - id: walsall-leisure-card\n"
+    assert anchor in text
+    start = text.index("    questions:\n", text.index(anchor)) + len("    questions:\n")
+    walsall.write_text(text[:start] + f"      - {question}\n" + text[start:], encoding="utf8")
+    env = base_env(PATHFINDER_DB_URL=bot.database_url)
+    subprocess.run([PYTHON, "-m", "bot.content", "reload", "--dir", str(offers)], cwd=ROOT, env=env, check=True, capture_output=True)
+    try:
+        after = answers(bot.say(new_sender(), question, council="walsall"))
+        assert after and after[0].startswith("Getting or replacing your leisure card"), after[:1]
+        assert not before or before[0] != after[0]
+    finally:
+        subprocess.run([PYTHON, "-m", "bot.content", "reload"], cwd=ROOT, env=env, check=True, capture_output=True)
+
+
+# ---- in-process: the answer action from a tracker, with a small made-up offer ----------
+def entry(entry_id: str, topic: str, title: str, questions: tuple) -> Entitlement:
+    return Entitlement(
+        id=entry_id, council="walsall", topic=topic, title=title, answer="An answer.", how_to_get="Ask your PA.",
+        source_document="test", source_section="", last_checked=dt.date(2026, 1, 1), questions=questions,
+    )
+
+
+class FakeKnowledge:
+    def __init__(self, entries):
+        self._index = OfferIndex(entries)
+
+    def index(self):
+        return self._index
+
+    def council(self, council_id):
+        return None
+
+    def contact(self, council_id, kind):
+        return None
+
+
+def run_answer(monkeypatch, entries, text: str, ranking: list) -> tuple:
+    recorded = []
+    monkeypatch.setattr(offer, "knowledge_base", lambda: FakeKnowledge(entries))
+    monkeypatch.setattr(offer, "engine", lambda: None)
+    monkeypatch.setattr(offer, "record_unanswered", lambda engine, *row: recorded.append(row))
+    parse = {"text": text, "intent": ranking[0], "intent_ranking": ranking}
+    tracker = Tracker(
+        "someone", {"council": "walsall", "topic": ranking[0]["name"][4:], "shown_ids": []}, parse,
+        [{"event": "user", "text": text, "parse_data": parse}], False, None, {}, "action_listen",
+    )
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(offer.ActionAnswerOffer().run(dispatcher, tracker, {}))
+    return dispatcher.messages, events, recorded
+
+
+def test_two_topics_that_answer_equally_well_are_offered_as_buttons(monkeypatch):
+    entries = [
+        entry("walsall-travel-family", "relationships", "Travel to see your family", ("help with travel costs",)),
+        entry("walsall-travel-study", "education", "Travel to college", ("help with travel costs",)),
+    ]
+    ranking = [{"name": "ask_relationships", "confidence": 0.4}, {"name": "ask_education", "confidence": 0.35}]
+    messages, events, recorded = run_answer(monkeypatch, entries, "help with travel costs", ranking)
+    titles = [b["title"] for m in messages for b in m.get("buttons") or []]
+    assert "Which did you mean" in messages[0]["text"]
+    assert {"Travel to see your family", "Travel to college"} <= set(titles)
+    assert recorded and recorded[0][-1] == "clarify:ask_relationships"  # shown to staff in the gap report
+
+
+def test_a_clear_answer_is_not_a_clarification(monkeypatch):
+    entries = [
+        entry("walsall-travel-family", "relationships", "Travel to see your family", ("money to visit my family",)),
+        entry("walsall-travel-study", "education", "Travel to college", ("bus fare to college",)),
+    ]
+    ranking = [{"name": "ask_relationships", "confidence": 0.7}, {"name": "ask_education", "confidence": 0.4}]
+    messages, _, recorded = run_answer(monkeypatch, entries, "money to visit my family", ranking)
+    assert messages[0]["text"].startswith("Travel to see your family") and recorded == []
+
+
+def test_an_unsure_question_gets_the_closest_entries_not_a_dead_end(monkeypatch):
+    import actions.people as people
+
+    recorded = []
+    entries = [entry("walsall-travel-family", "relationships", "Travel to see your family", ("money to visit my family",))]
+    monkeypatch.setattr(offer, "knowledge_base", lambda: FakeKnowledge(entries))
+    monkeypatch.setattr(people, "engine", lambda: None)
+    monkeypatch.setattr(people, "record_unanswered", lambda engine, *row: recorded.append(row))
+    text = "cash 4 visiting my fam"
+    parse = {
+        "text": text,
+        "intent": {"name": "nlu_fallback", "confidence": 0.12},
+        "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.12}, {"name": "ask_relationships", "confidence": 0.1}],
+    }
+    tracker = Tracker("someone", {"council": "walsall"}, parse, [{"event": "user", "text": text, "parse_data": parse}], False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(people.ActionFallback().run(dispatcher, tracker, {}))
+    [message] = dispatcher.messages
+    assert "Did you mean" in message["text"] and message["buttons"][0]["title"] == "Travel to see your family"
+    assert recorded and recorded[0][-1] == "clarify:nlu_fallback"
+
+
+def test_nonsense_still_gets_the_plain_fallback(monkeypatch):
+    import actions.people as people
+
+    monkeypatch.setattr(people, "record_unanswered", lambda *row: pytest.fail("nonsense is not a clarification"))
+    parse = {"text": "zxqv blorp", "intent": {"name": "nlu_fallback", "confidence": 1.0}, "unknown_words": ["zxqv", "blorp"]}
+    tracker = Tracker("someone", {"council": "walsall"}, parse, [{"event": "user", "text": "zxqv blorp", "parse_data": parse}], False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(people.ActionFallback().run(dispatcher, tracker, {}))
+    assert dispatcher.messages[0]["response"] == "utter_fallback"
