@@ -19,9 +19,9 @@ from knowledge.store import KnowledgeBase
 from services.models import create_all
 
 # Intents that are never taken as an answer to a form's question: the form is rejected and
-# the rules for them run instead (crisis help, stopping). Anything else may be an answer,
-# e.g. "phone" to "how should they contact you?" is often classified as request_human.
-INTERRUPTING_INTENTS = frozenset({"crisis", "stop"})
+# the rules for them run instead (crisis help, stopping, leaving). Anything else may be an
+# answer, e.g. "phone" to "how should they contact you?" is often classified as request_human.
+INTERRUPTING_INTENTS = frozenset({"crisis", "stop", "goodbye"})
 
 
 @lru_cache(maxsize=1)

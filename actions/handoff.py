@@ -46,10 +46,18 @@ _NAME_PREFIX = re.compile(r"^\s*(my name is|my name's|name'?s|i'?m|i am|it'?s|ca
 METHOD_WORDS = {"phone": "by phone", "email": "by email", "chat": "here in this chat", "sms": "by text", SKIPPED: "when they can"}
 
 
+# Words that start an answer but are never a first name ("Hmm", "He took it off me...").
+NOT_NAMES = frozenset(
+    "hmm hm um erm er uh he she they them him her it i me my the a an no nope yes yeah yep ok okay k "
+    "thanks thank ta cheers bye hi hello hey hiya idk dunno what why how who when where sure fine lol "
+    "nah sorry please pls just so well oh and but".split()
+)
+
+
 def clean_name(text: str) -> Optional[str]:
     """A first name from 'my name is jo' / 'Jo' / 'im jo'; None if it doesn't look like one."""
     words = _NAME_PREFIX.sub("", text).strip().split()
-    if not words or not re.match(r"^[A-Za-z][A-Za-z'\-]{0,39}$", words[0]):
+    if not words or not re.match(r"^[A-Za-z][A-Za-z'\-]{0,39}$", words[0]) or words[0].lower() in NOT_NAMES:
         return None
     return words[0][:1].upper() + words[0][1:]
 

@@ -18,8 +18,8 @@ DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 # topic of the form's question, so their mappings apply only with no form running.
 CONTEXT_INTENTS = {
     "inform_council", "inform_age", "affirm", "deny", "stop", "ask_more", "deny_crisis",
-    "greet", "goodbye", "thank", "bot_challenge", "out_of_scope", "nlu_fallback",
-}
+    "greet", "thank", "bot_challenge", "out_of_scope", "nlu_fallback",
+}  # not goodbye: "bye" ends any form (data/rules/conversation.yml), so it is never an answer
 
 
 def topic_mappings():

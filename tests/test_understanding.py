@@ -198,3 +198,27 @@ def test_nonsense_still_gets_the_plain_fallback(monkeypatch):
     dispatcher = CollectingDispatcher()
     asyncio.run(people.ActionFallback().run(dispatcher, tracker, {}))
     assert dispatcher.messages[0]["response"] == "utter_fallback"
+
+
+@pytest.mark.parametrize("answer", ["Hmm", "he took it off me last night", "idk", "no", "ok thanks", "bye"])
+def test_words_that_are_not_names_are_not_taken_as_a_name(answer):
+    from actions.handoff import clean_name
+
+    assert clean_name(answer) is None
+
+
+@pytest.mark.parametrize("answer, name", [("Jo", "Jo"), ("my name is sam", "Sam"), ("im Priya", "Priya")])
+def test_names_are_still_taken(answer, name):
+    from actions.handoff import clean_name
+
+    assert clean_name(answer) == name
+
+
+def test_bye_during_the_hand_off_ends_it_without_sending(bot):
+    sender = new_sender()
+    bot.say(sender, "can someone from the team call me", council="walsall")
+    assert bot.slot(sender, "requested_slot") == "handoff_name"
+    reply = texts(bot.say(sender, "bye"))
+    assert "haven't sent anything" in reply and "Bye" in reply
+    assert not (bot.tracker(sender)["active_loop"] or {}).get("name")
+    assert bot.slot(sender, "topic") == "smalltalk"
