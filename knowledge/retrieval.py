@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
-from scipy.sparse import hstack, vstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from knowledge.content import NATIONAL, Entitlement
@@ -70,27 +69,35 @@ class OfferIndex:
         self._words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"[^ ]+")
         self._chars.fit(corpus or ["empty"])
         self._words.fit(corpus or ["empty"])
-        self._documents = self._vectorise(documents)
-        self._questions = self._vectorise(questions)
+        self._documents = self._matrices(documents)
+        self._questions = self._matrices(questions)
         self._owners = np.array(owners, dtype=int)
 
-    def _vectorise(self, texts: List[str]):
-        """Both feature sets side by side, each half of the length (rows are unit vectors)."""
-        if not texts:
-            return None
-        chars = self._chars.transform(texts) * np.sqrt(0.5)
-        words = self._words.transform(texts) * np.sqrt(0.5)
-        return hstack([chars, words]).tocsr()
+    def _matrices(self, texts: List[str]) -> Tuple:
+        """(characters, words) TF-IDF rows of these texts, each row of unit length."""
+        return self._chars.transform(texts).tocsr(), self._words.transform(texts).tocsr()
+
+    def _similarity(self, matrices: Tuple, query: Tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """Cosine similarity per row, characters and words counting half each.
+
+        The query is a dense vector: a sparse matrix times a dense vector is about twenty
+        times faster here than two sparse matrices, and this runs on every answer.
+        """
+        chars, words = matrices
+        if chars.shape[0] == 0:
+            return np.zeros(0)
+        return 0.5 * (chars @ query[0]) + 0.5 * (words @ query[1])
 
     def scores(self, text: str) -> np.ndarray:
         """Every entry's score for this text, in index order."""
         if not self.entries:
             return np.zeros(0)
-        query = self._vectorise([query_words(text)])
-        by_document = (self._documents @ query.T).toarray().ravel()
+        cleaned = [query_words(text)]
+        query = (self._chars.transform(cleaned).toarray().ravel(), self._words.transform(cleaned).toarray().ravel())
+        by_document = self._similarity(self._documents, query)
         by_question = np.zeros(len(self.entries))
-        if self._questions is not None:
-            similarities = (self._questions @ query.T).toarray().ravel()
+        similarities = self._similarity(self._questions, query)
+        if similarities.size:
             np.maximum.at(by_question, self._owners, similarities)
         return QUESTION_WEIGHT * by_question + (1 - QUESTION_WEIGHT) * by_document
 
