@@ -10,7 +10,7 @@ import json
 import re
 import threading
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.engine import Connection, Engine
@@ -28,16 +28,10 @@ from knowledge.content import (
     OfferContent,
     load_offers,
 )
-from knowledge.retrieval import OfferIndex
 from knowledge.db import ContactRow, ContentVersion, CouncilRow, EntitlementRow, create_schema
+from knowledge.retrieval import OfferIndex
 
 _WORD = re.compile(r"[a-z0-9£']+")
-# Words that carry no meaning for matching a question to an entitlement.
-_STOPWORDS = frozenset(
-    "a an and are am as at be can could do does for from get got have help how i i'm if im in is it "
-    "me my of on or so the there this to u what whats when where which who will with would you your ur "
-    "wat wot cn hw do da di any anything about".split()
-)
 
 
 class KnowledgeBase:
@@ -229,32 +223,11 @@ class KnowledgeBase:
         """The retrieval index over every entry, rebuilt when the content version changes."""
         return self._cached(("index",), lambda: OfferIndex(self.all_entitlements()))
 
-    def search(self, council_id: Optional[str], text: str, **filters) -> List[Entitlement]:
-        """Entitlements ranked by how well their keywords and title match the user's words.
-
-        Used when the intent is clear but the sub-topic is not (e.g. "council tax" within
-        money). `filters` are those of `search_scored` (topic, age, hint_keywords).
-        """
-        return [entitlement for _, entitlement in self.search_scored(council_id, text, **filters)]
-
-    def search_scored(
-        self,
-        council_id: Optional[str],
-        text: str,
-        topic: Optional[str] = None,
-        age: Optional[int] = None,
-        hint_keywords: Sequence[str] = (),
-    ) -> List[Tuple[float, Entitlement]]:
-        """Entitlements best match first, each with its score (0 = matched no words).
-
-        With a topic, entries that match nothing still follow, in council-first order.
-        """
-        candidates = self.entitlements(council_id, topic, age)
-        words = content_words(text) | content_words(" ".join(hint_keywords))
-        phrase_text = " ".join(_WORD.findall((text + " " + " ".join(hint_keywords)).lower()))
-        scored = [(match_score(e, words, phrase_text), index, e) for index, e in enumerate(candidates)]
-        scored.sort(key=lambda item: (-item[0], item[1]))
-        return [(score, e) for score, _, e in scored if score > 0 or topic]
+    def search(
+        self, council_id: Optional[str], text: str, topic: Optional[str] = None, age: Optional[int] = None
+    ) -> List[Entitlement]:
+        """Entitlements of the council and the national layer, best match first (retrieval)."""
+        return [hit.entitlement for hit in self.index().search(text, council_id, [topic] if topic else None, age)]
 
 
 def _read_version(connection: Connection) -> int:
@@ -264,31 +237,6 @@ def _read_version(connection: Connection) -> int:
     finally:
         connection.rollback()
     return int(value or 0)
-
-
-def content_words(text: str) -> set[str]:
-    """Lower-cased words minus stopwords, with a light plural strip ("grants" -> "grant")."""
-    words = set()
-    for word in _WORD.findall(text.lower()):
-        if word in _STOPWORDS:
-            continue
-        words.add(word)
-        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-            words.add(word[:-1])
-    return words
-
-
-def match_score(entitlement: Entitlement, words: set[str], phrase_text: str) -> float:
-    """Keyword phrases found in the text weigh most; single shared words add a little."""
-    score = 0.0
-    for keyword in entitlement.keywords:
-        if " " in keyword and re.search(rf"\b{re.escape(keyword)}\b", phrase_text):
-            score += 3
-        elif keyword in words:
-            score += 2
-    title_words = content_words(entitlement.title) | content_words(" ".join(entitlement.keywords))
-    score += 0.5 * len(words & title_words)
-    return score
 
 
 # ---- row <-> dataclass ------------------------------------------------------------------
