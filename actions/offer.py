@@ -33,6 +33,7 @@ ALSO_SEARCH: Dict[str, tuple] = {"eligibility": ("personal_adviser",)}
 # candidate: retrieval looks in both, and the user is asked when both answer equally well.
 CLOSE_TOPIC = 0.5
 CLARIFY_MARGIN = 0.85  # the runner-up entry of another topic scores within 15% of the best
+CLARIFY_TOPIC_SHARE = 0.7  # ... and the NLU was nearly as sure of that topic: only then ask which
 NOTHING_SCORE = 0.12  # below this, no entry shares enough with the question to be its answer
 # An entry of another topic that matches this well (one of its questions nearly word for word)
 # beats the router's guess: a question a council or worker added answers on the next reload.
@@ -153,19 +154,36 @@ def previous_topic(tracker: Tracker) -> Optional[str]:
     return next((e.topic for e in knowledge_base().all_entitlements() if e.id == shown[0]), None)
 
 
+def topic_shares(parse: Dict[str, Any]) -> Dict[str, float]:
+    """How sure the NLU was of each offer topic: its question intents' confidence, summed."""
+    shares: Dict[str, float] = {}
+    for ranked in parse.get("intent_ranking") or []:
+        topic = QUESTION_INTENTS.get(ranked.get("name") or "")
+        if topic:
+            shares[topic] = shares.get(topic, 0.0) + float(ranked.get("confidence") or 0.0)
+    return shares
+
+
 def in_context(parse: Dict[str, Any], topics: List[str], previous: Optional[str]) -> List[str]:
     """Read a short question against the last answer: "do I have to pay them anything?"
     after Staying Put is still about housing, though "pay" alone says money."""
     words = parse.get("text", "").lower().split()
     if not previous or not topics or topics[0] == previous or len(words) > SHORT_QUESTION_WORDS:
         return topics
-    ranking = {r.get("name"): r.get("confidence", 0.0) for r in parse.get("intent_ranking") or []}
-    share = {t: sum(c for name, c in ranking.items() if QUESTION_INTENTS.get(name or "") == t) for t in (topics[0], previous)}
+    share = topic_shares(parse)
     pointing = len(words) <= POINTING_WORDS and POINTING_BACK.search(" ".join(words))
     needed = POINTING_SHARE if pointing else CONTEXT_SHARE
-    if share[topics[0]] and share[previous] >= needed * share[topics[0]]:
+    if share.get(topics[0]) and share.get(previous, 0.0) >= needed * share[topics[0]]:
         return [previous]
     return topics
+
+
+def unsure_between(parse: Dict[str, Any], topics: Sequence[str]) -> bool:
+    """Whether the NLU was nearly as sure of the second topic as of the first."""
+    if len(topics) < 2:
+        return False
+    share = topic_shares(parse)
+    return bool(share.get(topics[0])) and share.get(topics[1], 0.0) >= CLARIFY_TOPIC_SHARE * share[topics[0]]
 
 
 def with_related(topics: Sequence[str]) -> List[str]:
@@ -267,7 +285,7 @@ class ActionAnswerOffer(Action):
         parse = question_event(tracker)
         text, intent = parse.get("text", ""), (parse.get("intent") or {}).get("name")
         topics = in_context(parse, candidate_topics(parse), previous_topic(tracker)) or [tracker.get_slot("topic")]
-        events = answer(dispatcher, tracker, text, intent, topics)
+        events = answer(dispatcher, tracker, text, intent, topics, may_ask=unsure_between(parse, topics))
         if topics[0] != tracker.get_slot("topic") and not any(e.get("name") == "topic" for e in events):
             events = [SlotSet("topic", topics[0]), *events]
         return events
@@ -281,9 +299,11 @@ def answer(
     topics: Sequence[str],
     council: Optional[str] = None,
     age: Optional[int] = None,
+    may_ask: bool = False,
 ) -> List[EventType]:
-    """Show the best entries for `text` in these topics, ask which was meant, or say honestly
-    that the offer has nothing on it (and record that for the gap report)."""
+    """Show the best entries for `text` in these topics, ask which was meant (when `may_ask`:
+    the NLU was unsure between two topics), or say honestly that the offer has nothing on it
+    (and record that for the gap report)."""
     council = council or tracker.get_slot("council")
     everything = find_hits(tracker, text, [], council, age)
     if everything and everything[0].score >= KNOWN_QUESTION_SCORE and everything[0].entitlement.topic not in with_related(topics):
@@ -293,7 +313,7 @@ def answer(
     if not hits:
         return nothing_found(dispatcher, tracker, intent, text, council)
     events: List[EventType] = []
-    options = clarification(hits)
+    options = clarification(hits) if may_ask else []
     if options:
         dispatcher.utter_message(
             text="I can help with a few things there. Which did you mean?",
