@@ -38,6 +38,7 @@ NOTHING_SCORE = 0.12  # below this, no entry shares enough with the question to 
 # An entry of another topic that matches this well (one of its questions nearly word for word)
 # beats the router's guess: a question a council or worker added answers on the next reload.
 KNOWN_QUESTION_SCORE = 0.7
+ELSEWHERE_SHARE = 0.5  # the section's best scores under half the best of all: answer from the best of all
 
 
 def source_name(entitlement: Entitlement) -> str:
@@ -310,6 +311,10 @@ def answer(
         topics = [everything[0].entitlement.topic]
     wanted = set(with_related(topics))
     hits = [h for h in everything if h.entitlement.topic in wanted] if wanted else everything
+    if everything and (not hits or hits[0].score < ELSEWHERE_SHARE * everything[0].score):
+        # "help with rent" is housing, but the entry that answers it sits under money: when
+        # the section has nothing close, the best entry of any section answers.
+        hits = everything
     if not hits:
         return nothing_found(dispatcher, tracker, intent, text, council)
     events: List[EventType] = []

@@ -32,7 +32,11 @@ STOPWORDS = frozenset(
 )
 _TOKEN = re.compile(r"[a-z0-9£']+")
 QUESTION_WEIGHT = 0.6  # share of the score from the closest question (the rest: whole entry)
-COUNCIL_BOOST = 1.08  # the council's own entry wins over a national one that says the same
+COUNCIL_BOOST = 1.2  # the council's own entry is preferred over a national one
+# A national entry this similar to a council's entry of the same topic says the same thing
+# ("Staying Put" in national.yml and in walsall.yml): for that council's users it comes after
+# the council's, and off the first page (TWIN_SHARE of the council entry's score at most).
+TWIN_SIMILARITY, TWIN_SHARE = 0.35, 0.6
 
 
 def query_words(text: str) -> str:
@@ -72,6 +76,25 @@ class OfferIndex:
         self._documents = self._matrices(documents)
         self._questions = self._matrices(questions)
         self._owners = np.array(owners, dtype=int)
+        self._twins = self._find_twins()
+
+    def _find_twins(self) -> Dict[tuple, int]:
+        """(national entry's position, council id) -> position of that council's twin entry."""
+        chars, words = self._documents
+        if chars.shape[0] == 0:
+            return {}
+        similar = 0.5 * (chars @ chars.T).toarray() + 0.5 * (words @ words.T).toarray()
+        twins: Dict[tuple, int] = {}
+        for i, national in enumerate(self.entries):
+            if national.council != NATIONAL:
+                continue
+            for j, local in enumerate(self.entries):
+                if local.council == NATIONAL or local.topic != national.topic or similar[i, j] < TWIN_SIMILARITY:
+                    continue
+                best = twins.get((i, local.council))
+                if best is None or similar[i, j] > similar[i, best]:
+                    twins[(i, local.council)] = j
+        return twins
 
     def _matrices(self, texts: List[str]) -> Tuple:
         """(characters, words) TF-IDF rows of these texts, each row of unit length."""
@@ -115,16 +138,22 @@ class OfferIndex:
         wanted = set(topics) if topics else None
         skip = set(exclude)
         councils = {council_id or NATIONAL, NATIONAL}
+        scores = self.scores(text)
         hits = []
-        for entry, score in zip(self.entries, self.scores(text)):
+        for position, (entry, score) in enumerate(zip(self.entries, scores)):
             if (entry.council not in councils and not any_council) or entry.id in skip:
                 continue
             if wanted is not None and entry.topic not in wanted:
                 continue
             if not entry.applies_at(age):
                 continue
-            boost = COUNCIL_BOOST if entry.council != NATIONAL else 1.0
-            hits.append(Hit(float(score) * boost, entry))
+            if entry.council != NATIONAL:
+                score = score * COUNCIL_BOOST
+            elif (position, council_id) in self._twins:
+                twin = self._twins[(position, council_id)]
+                if self.entries[twin].applies_at(age):
+                    score = min(score, TWIN_SHARE * COUNCIL_BOOST * scores[twin])
+            hits.append(Hit(float(score), entry))
         hits.sort(key=lambda hit: -hit.score)
         return hits
 

@@ -102,3 +102,15 @@ def test_follow_ups_are_read(text, wants, age):
 def test_a_claimed_council_is_told_from_a_mention(text, council_word, has_council, claimed):
     start = text.lower().index(council_word)
     assert claims_council(text, start, start + len(council_word), has_council) is claimed
+
+
+def test_a_national_entry_that_says_what_the_councils_says_comes_after_it(index):
+    hits = index.search("my mate got 2 grand for furniture, do i get the same", "walsall")
+    ids = [h.entitlement.id for h in hits]
+    assert ids[0] == "walsall-setting-up-home-grant"
+    assert hits[ids.index("national-setting-up-home")].score < 0.7 * hits[0].score  # not on the first page
+
+
+def test_without_a_council_twin_the_national_entry_stays(index):
+    ids = [h.entitlement.id for h in index.search("money for furniture for my first flat", "nottingham")]
+    assert "national-setting-up-home" in ids[:2]
