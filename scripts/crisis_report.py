@@ -27,11 +27,12 @@ if str(ROOT) not in sys.path:
 
 from knowledge.safety.classifier import (  # noqa: E402
     NONE,
+    flagged,
     THRESHOLD,
     CrisisClassifier,
     cross_validate,
     load_examples,
-    offer_questions,
+    ordinary_messages,
     recall_at,
     threshold_for_recall,
 )
@@ -51,9 +52,10 @@ def main(argv=None) -> int:
     print(f"examples: {len(examples.texts)} ({len(examples.texts) - examples.count(NONE)} crisis, "
           f"{examples.count(NONE)} not crisis)")
     started = time.perf_counter()
-    ordinary = offer_questions()
+    ordinary = ordinary_messages()
     classifier = CrisisClassifier().fit(list(examples.texts) + ordinary, list(examples.labels) + [NONE] * len(ordinary))
-    print(f"plus {len(ordinary)} offer questions as ordinary messages; fit: {time.perf_counter() - started:.2f} s")
+    print(f"plus {len(ordinary)} offer questions and NLU examples as ordinary messages; "
+          f"read and fit: {time.perf_counter() - started:.2f} s")
 
     held = cross_validate(examples, k=args.folds, ordinary=ordinary)
     rule = {text: matcher.match(text) is not None for text in examples.texts}
@@ -62,17 +64,17 @@ def main(argv=None) -> int:
     kind_right = sum(h.kind == h.label for h in crisis) / len(crisis)
     print(f"\n{args.folds}-fold cross-validation (held-out scores); kind right on crisis examples: {kind_right:.3f}")
     print("threshold  clf recall  clf false alarms  union recall  union false alarms")
-    for threshold in sorted({0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, THRESHOLD}):
+    for threshold in sorted({0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, THRESHOLD}):
         recall, false_alarms = recall_at(held, threshold)
-        union_recall = sum(h.score >= threshold or rule[h.text] for h in crisis) / len(crisis)
-        union_fa = sum(h.score >= threshold or rule[h.text] for h in calm) / len(calm)
+        union_recall = sum(flagged(h, threshold) or rule[h.text] for h in crisis) / len(crisis)
+        union_fa = sum(flagged(h, threshold) or rule[h.text] for h in calm) / len(calm)
         mark = "  <- shipped" if threshold == THRESHOLD else ""
         print(f"{threshold:9.2f}  {recall:10.3f}  {false_alarms:16.3f}  {union_recall:12.3f}  {union_fa:18.3f}{mark}")
     best = threshold_for_recall(held, args.target)
     print(f"highest threshold with held-out classifier recall >= {args.target}: {best:.2f} "
           f"(false alarms {recall_at(held, best)[1]:.3f})")
     for threshold in [t / 100 for t in range(99, 0, -1)]:
-        if sum(h.score >= threshold or rule[h.text] for h in crisis) / len(crisis) >= args.target:
+        if sum(flagged(h, threshold) or rule[h.text] for h in crisis) / len(crisis) >= args.target:
             print(f"highest threshold with held-out union recall >= {args.target}: {threshold:.2f}")
             break
 
@@ -82,9 +84,9 @@ def main(argv=None) -> int:
         calm_texts = [c["text"] for c in cases if c["topic"] != "crisis"]
         crisis_texts = [c["text"] for c in cases if c["topic"] == "crisis"]
         rule_fa = sum(matcher.match(t) is not None for t in calm_texts)
-        clf_fa = sum(classifier.score(t)[0] >= THRESHOLD for t in calm_texts)
-        union_fa = sum(matcher.match(t) is not None or classifier.score(t)[0] >= THRESHOLD for t in calm_texts)
-        union_recall = sum(matcher.match(t) is not None or classifier.score(t)[0] >= THRESHOLD for t in crisis_texts)
+        clf_fa = sum(classifier.predict(t) is not None for t in calm_texts)
+        union_fa = sum(matcher.match(t) is not None or classifier.predict(t) is not None for t in calm_texts)
+        union_recall = sum(matcher.match(t) is not None or classifier.predict(t) is not None for t in crisis_texts)
         n = len(calm_texts) or 1
         print(f"  {name:12} non-crisis {len(calm_texts):3}: false alarms rules {rule_fa / n:.3f}, "
               f"classifier {clf_fa / n:.3f}, union {union_fa / n:.3f} | crisis {len(crisis_texts):3}: "

@@ -18,6 +18,7 @@ from knowledge.safety.classifier import (
     CrisisClassifier,
     cross_validate,
     default_classifier,
+    flagged,
     load_examples,
     offer_questions,
     recall_at,
@@ -99,7 +100,7 @@ def test_offer_questions_that_a_pattern_matches_are_not_used_as_ordinary():
 @pytest.mark.parametrize("kind, text", [(kind, text) for kind, texts in FRESH.items() for text in texts])
 def test_fresh_sentences_are_flagged_by_the_classifier(classifier, kind, text):
     score, guessed = classifier.score(text)
-    assert score >= THRESHOLD, f"{text!r}: score {score:.2f} < {THRESHOLD}"
+    assert classifier.fires(text, score), f"{text!r}: score {score:.2f} < {THRESHOLD}"
 
 
 def test_the_classifier_mostly_names_the_right_kind(classifier):
@@ -113,6 +114,19 @@ def test_look_alikes_are_not_a_crisis(text):
     assert default_detector().assess(text) is None, default_detector().assess(text)
 
 
+@pytest.mark.parametrize("previous, text", [
+    (None, "stop"), ("Sam", "here"), ("here", "any time"), ("call me back please", "skip"), (None, "help"),
+])
+def test_short_answers_to_a_form_are_left_to_the_patterns(previous, text):
+    """A word or two says too little for the classifier: "stop" or "here" answering a form is not danger."""
+    assert default_detector().assess(text, previous) is None
+
+
+def test_short_explicit_danger_is_still_caught_by_the_patterns():
+    for text in ("kms", "suicidal", "help me please i'm in danger"):
+        assert default_detector().assess(text) is not None, text
+
+
 def test_cross_validated_recall_at_the_shipped_threshold():
     """Recall first: held out, the union (patterns or classifier) catches >= 0.99 of crisis
     examples and the classifier alone >= 0.9 (scripts/crisis_report.py prints the curve)."""
@@ -120,7 +134,7 @@ def test_cross_validated_recall_at_the_shipped_threshold():
     held = cross_validate(examples, ordinary=offer_questions())
     matcher = default_matcher()
     crisis = [h for h in held if h.label != NONE]
-    union = sum(h.score >= THRESHOLD or matcher.match(h.text) is not None for h in crisis) / len(crisis)
+    union = sum(flagged(h, THRESHOLD) or matcher.match(h.text) is not None for h in crisis) / len(crisis)
     recall, false_alarms = recall_at(held, THRESHOLD)
     print(f"\nheld out at {THRESHOLD}: union recall {union:.3f}, classifier recall {recall:.3f}, false alarms {false_alarms:.3f}")
     assert union >= 0.99
@@ -164,10 +178,11 @@ def test_split_message_found_only_together_is_marked():
             return CrisisHit("immediate_danger", "together") if "pay he'll hurt" in normalise(text) else None
 
     class Quiet:
-        threshold = 0.5
-
         def score(self, text):
             return 0.0, None
+
+        def fires(self, text, score):
+            return False
 
     detector = CrisisDetector(matcher=OnlyTogether(), classifier=Quiet())
     found = detector.assess("hurt my little brother", previous="he said if i dont pay he'll")
@@ -235,3 +250,15 @@ def test_previous_message_is_ignored_when_old_or_a_crisis():
     assert previous_user_text(_tracker(("he said if i dont pay he'll", "greet", time.time() - PREVIOUS_WINDOW_SECONDS - 5))) is None
     assert previous_user_text(_tracker(("i want to die", "crisis", time.time()))) is None
     assert previous_user_text(None) is None
+
+
+def test_nlu_examples_leave_out_the_crisis_intent():
+    from knowledge.safety.classifier import nlu_examples
+
+    crisis_file = yaml.safe_load((ROOT / "data" / "nlu" / "crisis.yml").read_text(encoding="utf-8"))
+    crisis_texts = {
+        line.strip()[2:].strip()
+        for item in crisis_file.get("nlu") or [] if item.get("intent") == "crisis"
+        for line in str(item.get("examples") or "").splitlines() if line.strip().startswith("- ")
+    }
+    assert crisis_texts and not crisis_texts & set(nlu_examples())

@@ -7,11 +7,13 @@ features) feeding a class-balanced logistic regression over the 12 kinds of dang
 "none". Two logistic regressions share the features: one says how likely the message is a crisis
 (trained on every example, balanced), the other which kind (trained on the crisis examples).
 
-Besides the not-crisis examples, the questions in the offer files (knowledge/offers/*.yml,
-`questions:`: how young people ask for each entitlement, kept by the content team) are
-used as ordinary messages, except any a crisis pattern matches ("i'm homeless what do i
-do"). They are the best picture there is of everyday questions of every topic, and they
-keep up with the offer without anyone copying them here.
+Besides the not-crisis examples, two sets the team keeps for other reasons are used as
+ordinary messages: the questions in the offer files (knowledge/offers/*.yml `questions:`,
+how young people ask for each entitlement; any a crisis pattern matches, such as "i'm
+homeless what do i do", left out) and the intent examples the NLU is trained on (data/nlu/,
+every intent but `crisis`; read as plain YAML, no Rasa). They are the best picture there is of everyday
+messages of every topic, and they keep up without anyone copying them here. Measured on
+the eval sets' non-crisis cases they cut false alarms by half or more at the same recall.
 
 A crisis buried in a long message would be diluted in one bag of words, so a message is
 scored whole, sentence by sentence, and (when long) in overlapping windows of words; the
@@ -26,6 +28,7 @@ from __future__ import annotations
 import functools
 import logging
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
@@ -51,25 +54,34 @@ __all__ = [
     "cross_validate",
     "default_classifier",
     "load_examples",
+    "nlu_examples",
     "offer_questions",
+    "ordinary_messages",
 ]
 
 DEFAULT_EXAMPLES_PATH = Path(__file__).resolve().parents[2] / "data" / "safety" / "examples.yml"
 OFFERS_DIR = Path(__file__).resolve().parents[1] / "offers"
+NLU_DIR = Path(__file__).resolve().parents[2] / "data" / "nlu"
+_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")  # "[walsall](council)" -> "walsall"
 NONE = "none"
 MIN_PER_KIND = 40
 MIN_NOT_CRISIS = 400
 
 # Chosen by 5-fold cross-validation on data/safety/examples.yml (scripts/crisis_report.py),
 # recall first: the highest threshold at which the union that decides (patterns or classifier)
-# still catches >= 0.99 of the held-out crisis examples. There the classifier alone catches
-# 0.94 of them and flags 0.21 of the held-out not-crisis examples (mostly look-alikes written
-# to be hard). Classifier-alone recall >= 0.99 would need 0.07 and flag 0.43 of them.
-# Re-run the report after changing the examples or patterns and update this if it moved.
-THRESHOLD = 0.26
+# still catches >= 0.99 of the held-out crisis examples. The classifier alone then catches
+# 0.95 of them and flags 0.21 of the held-out not-crisis examples (mostly look-alikes written
+# to be hard); alone, recall >= 0.99 would need 0.04 and flag 0.38. On the eval sets'
+# non-crisis cases it flags about 5% (dev.yml 0.049, holdout.yml 0.042).
+# Re-run the report after changing the examples, the patterns or the NLU data, and update
+# this if it moved.
+THRESHOLD = 0.15
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when there: the files are read on every start
 WINDOW, STRIDE, LONG = 12, 6, 16  # words per window, step, and the length from which windows are used
+# A message of fewer words says too little for n-gram evidence ("stop", "here", "any time"
+# answering a form looked like danger): the patterns alone judge those.
+MIN_WORDS = 3
 C = 10.0
 
 
@@ -158,6 +170,45 @@ def offer_questions(directory: Path = OFFERS_DIR) -> List[str]:
     return out
 
 
+def nlu_examples(directory: Path = NLU_DIR) -> List[str]:
+    """The NLU training examples of every intent but `crisis`.
+
+    Their labels are trusted (the NLU's own test keeps them apart from crisis), so unlike
+    the offer questions they are not run past the patterns: the few a pattern matches are
+    the patterns' own false alarms ("im not suicidal", "they said im intentionally homeless"),
+    the very messages the classifier should learn are ordinary, and skipping the check
+    keeps the start-up quick."""
+    out: List[str] = []
+    for path in sorted(Path(directory).rglob("*.yml")):
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader
+        except (OSError, yaml.YAMLError):
+            logger.warning("crisis classifier: could not read %s for ordinary messages", path, exc_info=True)
+            continue
+        for item in (data or {}).get("nlu") or []:
+            if not isinstance(item, dict) or not item.get("intent") or item["intent"] == "crisis":
+                continue
+            for line in str(item.get("examples") or "").splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    text = _ANNOTATION.sub(r"\1", line[2:]).strip()
+                    if text:
+                        out.append(text)
+    return out
+
+
+def ordinary_messages() -> List[str]:
+    """Everyday messages kept elsewhere by the team: offer questions and NLU examples (once each)."""
+    seen: set = set()
+    out: List[str] = []
+    for text in offer_questions() + nlu_examples():
+        key = " ".join(text.lower().split())
+        if key not in seen:
+            seen.add(key)
+            out.append(text)
+    return out
+
+
 def _default_normaliser() -> Callable[[str], str]:
     return default_matcher().normalise
 
@@ -215,17 +266,21 @@ class CrisisClassifier:
         kind = self.kinds.predict(features[best])[0]
         return float(crisis[best]), str(kind)
 
+    def fires(self, text: str, score: float) -> bool:
+        """Whether a score is a crisis: at or above the threshold, for a message of MIN_WORDS or more."""
+        return score >= self.threshold and len(self.normalise(text or "").split()) >= MIN_WORDS
+
     def predict(self, text: str) -> Optional[Tuple[str, float]]:
-        """(kind, score) when the score reaches the threshold, else None."""
+        """(kind, score) when the classifier calls it a crisis, else None."""
         score, kind = self.score(text)
-        return (kind, score) if kind is not None and score >= self.threshold else None
+        return (kind, score) if kind is not None and self.fires(text, score) else None
 
 
 @functools.lru_cache(maxsize=1)
 def default_classifier() -> CrisisClassifier:
     """The classifier fitted on the shipped examples (fitted once per process)."""
     examples = load_examples(DEFAULT_EXAMPLES_PATH)
-    ordinary = offer_questions()
+    ordinary = ordinary_messages()
     return CrisisClassifier().fit(list(examples.texts) + ordinary, list(examples.labels) + [NONE] * len(ordinary))
 
 
@@ -237,6 +292,7 @@ class HeldOut:
     label: str
     score: float
     kind: Optional[str]
+    words: int = MIN_WORDS  # the message's length in words, normalised
 
 
 def _folds(labels: Sequence[str], k: int, seed: int) -> List[List[int]]:
@@ -270,8 +326,14 @@ def cross_validate(examples: Examples, k: int = 5, seed: int = 0,
                            [examples.labels[i] for i in train] + [NONE] * len(ordinary))
         for i in fold:
             score, kind = model.score(examples.texts[i])
-            out.append(HeldOut(examples.texts[i], examples.labels[i], score, kind))
+            words = len(model.normalise(examples.texts[i]).split())
+            out.append(HeldOut(examples.texts[i], examples.labels[i], score, kind, words))
     return out
+
+
+def flagged(held: HeldOut, threshold: float) -> bool:
+    """Whether the classifier would call this held-out example a crisis at `threshold`."""
+    return held.score >= threshold and held.words >= MIN_WORDS
 
 
 def recall_at(held: Iterable[HeldOut], threshold: float) -> Tuple[float, float]:
@@ -279,8 +341,8 @@ def recall_at(held: Iterable[HeldOut], threshold: float) -> Tuple[float, float]:
     held = list(held)
     crisis = [h for h in held if h.label != NONE]
     calm = [h for h in held if h.label == NONE]
-    recall = sum(h.score >= threshold for h in crisis) / len(crisis) if crisis else 0.0
-    false_alarms = sum(h.score >= threshold for h in calm) / len(calm) if calm else 0.0
+    recall = sum(flagged(h, threshold) for h in crisis) / len(crisis) if crisis else 0.0
+    false_alarms = sum(flagged(h, threshold) for h in calm) / len(calm) if calm else 0.0
     return recall, false_alarms
 
 

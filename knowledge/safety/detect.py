@@ -48,7 +48,7 @@ class CrisisDetector:
     def _assess(self, text: str) -> Optional[Assessment]:
         hit = self.matcher.match(text)
         score, kind = self.classifier.score(text)
-        fired = kind is not None and score >= self.classifier.threshold
+        fired = kind is not None and self.classifier.fires(text, score)
         if hit is not None:
             return Assessment(hit.category, "both" if fired else "rule", hit.pattern_id, score)
         if fired:
