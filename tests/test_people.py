@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.db import make_engine
+from knowledge.safety.kinds import default_kinds
 from services.models import Referral
 from tests.conftest import ROOT, new_sender, texts, wait_for
 
@@ -21,7 +22,9 @@ FORM_OPENERS = [
     ("am i a care leaver", "walsall"),  # eligibility checker asks the age
     ("can i talk to my pa", "walsall"),  # hand-off form asks the name
 ]
-CRISIS_FIRST_LINE = "I'm really glad you told me"
+# The crisis reply opens with the kind's own first line (knowledge/safety/kinds.yml), or the
+# generic one (utter_crisis_help) when only the intent classifier said crisis.
+CRISIS_FIRST_LINE = ("I'm really glad you told me",) + tuple(k.opening for k in default_kinds().kinds.values())
 
 
 def referrals(bot, sender):

@@ -1,0 +1,60 @@
+"""The right help for the kind of danger, through the running bot (REST channel)."""
+from __future__ import annotations
+
+from tests.conftest import new_sender, texts
+from tests.test_people import referrals
+
+
+def say(bot, sender, text, council=None):
+    """One turn from the widget, which shows the privacy notice itself (so replies start with the answer)."""
+    metadata = {"notice_seen": True, **({"council": council} if council else {})}
+    return bot.say(sender, text, metadata=metadata)
+
+
+def first_service_line(messages):
+    return messages[0]["text"].splitlines()[1]
+
+
+def test_criminal_exploitation_gets_crimestoppers_not_samaritans_first(bot):
+    sender = new_sender()
+    messages = say(bot, sender, "the older lads keep making me take bags to other towns and i owe them", council="walsall")
+    assert messages[0]["text"].startswith("Thank you for telling me. People who make you carry")
+    assert first_service_line(messages).startswith("Crimestoppers: call 0800 555 111")
+    assert "Samaritans" not in messages[0]["text"]
+    assert {"title": "Call 999", "payload": "tel:999"} in messages[0]["buttons"]
+    reply = texts(messages)
+    assert "Emergency Duty Team (any time, day or night): 01632 960202" in reply
+    latest = bot.tracker(sender)["latest_message"]
+    assert latest["intent"]["name"] == "crisis" and latest["crisis"]["kind"] == "criminal_exploitation"
+    urgent = [r for r in referrals(bot, sender) if r.priority == "urgent"]
+    assert urgent and urgent[0].reason == "crisis"
+
+
+def test_crisis_in_the_middle_of_a_form_gets_its_kinds_help_and_stops_the_form(bot):
+    sender = new_sender()
+    say(bot, sender, "how much is the setting up home grant")  # the offer form asks for the council
+    assert bot.tracker(sender)["active_loop"].get("name")
+    messages = say(bot, sender, "my boyfriend hit me again last night and i'm scared to go back")
+    assert messages[0]["text"].startswith("I'm so sorry this is happening")
+    assert "call 999" in first_service_line(messages)
+    assert "0808 2000 247" in messages[0]["text"]
+    assert "safe for a worker to contact you on this phone" in texts(messages)
+    assert not (bot.tracker(sender)["active_loop"] or {}).get("name"), "the crisis reply must stop the form"
+
+
+def test_danger_typed_over_two_messages_is_caught(bot):
+    sender = new_sender()
+    say(bot, sender, "he said if I dont pay he'll", council="nottingham")
+    messages = say(bot, sender, "hurt my little brother")
+    latest = bot.tracker(sender)["latest_message"]
+    assert latest["intent"]["name"] == "crisis", texts(messages)[:300]
+    assert "999" in texts(messages)
+
+
+def test_a_disclosure_after_im_fine_is_not_taken_as_another_im_fine(bot):
+    sender = new_sender()
+    say(bot, sender, "i want to end it all", council="walsall")
+    assert "sorry if I got that wrong" in texts(say(bot, sender, "no im fine honestly you got it wrong"))
+    messages = say(bot, sender, "its just the man i work for keeps my passport and doesnt pay me")
+    assert bot.tracker(sender)["latest_message"]["intent"]["name"] == "crisis"
+    assert first_service_line(messages).startswith("Modern Slavery and Exploitation Helpline")
