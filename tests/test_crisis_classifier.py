@@ -21,6 +21,7 @@ from knowledge.safety.classifier import (
     flagged,
     load_examples,
     offer_questions,
+    ordinary_messages,
     recall_at,
 )
 from knowledge.safety.crisis import default_matcher, normalise
@@ -81,11 +82,12 @@ def test_no_evaluation_message_is_a_training_example():
 
 
 def test_fitting_is_quick_and_cached():
+    """Read and fit on every start: well under 2 s of CPU (wall time depends on the machine's load)."""
+    started = time.process_time()
     examples = load_examples()
-    ordinary = offer_questions()
-    started = time.perf_counter()
+    ordinary = ordinary_messages()
     CrisisClassifier().fit(list(examples.texts) + ordinary, list(examples.labels) + [NONE] * len(ordinary))
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
     assert default_classifier() is default_classifier()
     assert default_detector() is default_detector()
 
@@ -131,7 +133,7 @@ def test_cross_validated_recall_at_the_shipped_threshold():
     """Recall first: held out, the union (patterns or classifier) catches >= 0.99 of crisis
     examples and the classifier alone >= 0.9 (scripts/crisis_report.py prints the curve)."""
     examples = load_examples()
-    held = cross_validate(examples, ordinary=offer_questions())
+    held = cross_validate(examples, ordinary=ordinary_messages())
     matcher = default_matcher()
     crisis = [h for h in held if h.label != NONE]
     union = sum(flagged(h, THRESHOLD) or matcher.match(h.text) is not None for h in crisis) / len(crisis)
