@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import council_label, knowledge_base, latest_text
+from actions.concern import say_concern
 from actions.offer import QUESTION_INTENTS, answer, candidate_topics, more_answers, question_event, source_name, team_line
 from knowledge.content import Entitlement
 from knowledge.followup import read_follow_up
@@ -52,6 +53,7 @@ class ActionFollowUp(Action):
         return "action_follow_up"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        say_concern(dispatcher, tracker)
         parse = question_event(tracker)
         if not parse:
             return fresh_question(dispatcher, tracker)

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import buttons, channel_of, council_label, engine, knowledge_base
+from actions.concern import say_concern
 from knowledge.content import NATIONAL, Entitlement
 from knowledge.hours import describe_hours
 from knowledge.retrieval import Hit
@@ -284,6 +285,7 @@ class ActionAnswerOffer(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         parse = question_event(tracker)
+        say_concern(dispatcher, tracker, parse)
         text, intent = parse.get("text", ""), (parse.get("intent") or {}).get("name")
         topics = in_context(parse, candidate_topics(parse), previous_topic(tracker)) or [tracker.get_slot("topic")]
         events = answer(dispatcher, tracker, text, intent, topics, may_ask=unsure_between(parse, topics))

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import buttons, engine, knowledge_base, latest_intent, latest_text
+from actions.concern import say_concern
 from actions.offer import NOTHING_SCORE, candidate_topics, find_hits, team_line
 from services.unanswered import record_unanswered
 from knowledge.content import NATIONAL
@@ -47,6 +48,7 @@ class ActionFallback(Action):
         return "action_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        say_concern(dispatcher, tracker)
         if latest_intent(tracker) != "nlu_fallback":
             # Called by the policies (no rule fits, e.g. an answer a form could not use):
             # say so, and undo the message so the conversation waits for the next one.

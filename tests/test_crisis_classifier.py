@@ -239,8 +239,10 @@ def test_layer_leaves_a_plain_deny_alone():
 def test_layer_reads_the_previous_user_message_from_the_tracker():
     from bot.nlu.crisis_layer import CrisisLayer, previous_user_text
 
-    tracker = _tracker(("he said if I dont pay he'll", "nlu_fallback", time.time() - 20))
-    assert previous_user_text(tracker) == "he said if I dont pay he'll"
+    # the first half alone is only a concern (answered, numbers first); with the second, a threat
+    first = "he said if i dont give him the money by friday he will"
+    tracker = _tracker((first, "ask_money", time.time() - 20))
+    assert previous_user_text(tracker) == first
     message = _layer_message("hurt my little brother", "nlu_fallback")
     CrisisLayer().process([message], tracker)
     assert message.get("intent")["name"] == "crisis"

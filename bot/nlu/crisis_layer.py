@@ -31,11 +31,11 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.intent_override import override_intent
-from knowledge.safety.detect import CrisisDetector, default_detector
+from knowledge.safety.detect import CONCERN, Assessment, CrisisDetector, default_detector
 
 CRISIS_INTENT = "crisis"
 CRISIS_KEY = "crisis"  # extra key in the parse result: which kind, and what fired, for the reply and staff
@@ -86,12 +86,28 @@ class CrisisLayer(GraphComponent):
 
     def _flag(self, message: Message, previous: Optional[str] = None) -> None:
         found = self.detector.assess(message.get(TEXT) or "", previous)
-        if found is None:
-            return
         before = message.get(INTENT) or {}
-        override_intent(message, CRISIS_INTENT, 1.0)
+        if found is None and before.get("name") != CRISIS_INTENT:
+            return
+        if found is not None and found.is_alert:
+            override_intent(message, CRISIS_INTENT, 1.0)
+        else:
+            # A concern keeps the router's reading: the question is answered, numbers first.
+            # The router's own `crisis` intent is only a concern too: on the team's hard
+            # look-alikes (tests/eval/crisis.yml) it raised false alarms from 2% to 16% and
+            # added 2 points of recall on the blind crisis set, so the next intent answers.
+            found = found or Assessment(kind=None, source="router", pattern=None, score=float(before.get("confidence") or 0.0), level=CONCERN)
+            if before.get("name") == CRISIS_INTENT:
+                self._answer_instead(message)
         message.set(
             CRISIS_KEY,
             {**found.as_dict(), "category": found.kind, "classifier_intent": before.get("name")},
             add_to_output=True,
         )
+
+    @staticmethod
+    def _answer_instead(message: Message) -> None:
+        """Make the router's best intent other than crisis the message's intent."""
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != CRISIS_INTENT]
+        if ranking:
+            override_intent(message, ranking[0]["name"], float(ranking[0].get("confidence") or 0.0))

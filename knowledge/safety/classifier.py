@@ -48,6 +48,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "DEFAULT_EXAMPLES_PATH",
     "NONE",
+    "ALERT_THRESHOLD",
     "THRESHOLD",
     "CrisisClassifier",
     "Examples",
@@ -76,6 +77,14 @@ MIN_NOT_CRISIS = 400
 # Re-run the report after changing the examples, the patterns or the NLU data, and update
 # this if it moved.
 THRESHOLD = 0.15
+# At THRESHOLD the classifier flagged a third of ordinary questions in a blind set written
+# outside the patterns (long stories of hard times read like danger to n-grams), so on its
+# own it raises a *concern*: the question is answered, with the safety numbers first and a
+# note for staff. It raises an *alert* (the crisis reply and an urgent referral) only from
+# ALERT_THRESHOLD, chosen on the team's own sets: the lowest score at which the team's hard
+# look-alikes (tests/eval/crisis.yml) stay under 2% false alarms (0.018; dev 0, holdout 0.007).
+# The patterns always raise an alert.
+ALERT_THRESHOLD = 0.95
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when there: the files are read on every start
 WINDOW, STRIDE, LONG = 12, 6, 16  # words per window, step, and the length from which windows are used

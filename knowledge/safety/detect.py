@@ -16,19 +16,25 @@ import functools
 from dataclasses import dataclass, replace
 from typing import Any, Dict, Optional
 
-from .classifier import CrisisClassifier, default_classifier
+from .classifier import ALERT_THRESHOLD, CrisisClassifier, default_classifier
 from .crisis import CrisisMatcher, default_matcher
 
-__all__ = ["Assessment", "CrisisDetector", "default_detector"]
+__all__ = ["ALERT", "CONCERN", "Assessment", "CrisisDetector", "default_detector"]
+ALERT, CONCERN = "alert", "concern"
 
 
 @dataclass(frozen=True)
 class Assessment:
-    kind: str  # a kind id from kinds.yml
+    kind: Optional[str]  # a kind id from kinds.yml (None: a concern with no kind named)
     source: str  # "rule", "classifier" or "both"
     pattern: Optional[str]  # the pattern that fired, if one did
     score: float  # the classifier's crisis score, 0..1 (whether or not it reached the threshold)
     with_previous: bool = False  # found only by reading the previous message with this one
+    level: str = ALERT  # "alert": the crisis reply and an urgent referral; "concern": answer, numbers first, note for staff
+
+    @property
+    def is_alert(self) -> bool:
+        return self.level == ALERT
 
     def as_dict(self) -> Dict[str, Any]:
         return {
@@ -37,6 +43,7 @@ class Assessment:
             "pattern": self.pattern,
             "score": round(self.score, 3),
             "with_previous": self.with_previous,
+            "level": self.level,
         }
 
 
@@ -52,7 +59,7 @@ class CrisisDetector:
         if hit is not None:
             return Assessment(hit.category, "both" if fired else "rule", hit.pattern_id, score)
         if fired:
-            return Assessment(kind, "classifier", None, score)
+            return Assessment(kind, "classifier", None, score, level=ALERT if score >= ALERT_THRESHOLD else CONCERN)
         return None
 
     def assess(self, text: str, previous: Optional[str] = None) -> Optional[Assessment]:
@@ -60,11 +67,14 @@ class CrisisDetector:
         if not text or not text.strip():
             return None
         found = self._assess(text)
-        if found is not None or not previous or not previous.strip():
+        if (found is not None and found.is_alert) or not previous or not previous.strip():
             return found
         together = self._assess(f"{previous.strip()} {text.strip()}")
-        if together is None or self._assess(previous) is not None:
-            return None
+        if together is None or not together.is_alert:
+            return found
+        alone = self._assess(previous)
+        if alone is not None and alone.is_alert:
+            return found  # that one was answered as a crisis then: "thanks" after it is no new crisis
         return replace(together, with_previous=True)
 
 

@@ -263,3 +263,17 @@ def compose(
             text = taxonomy.lines["offer_open" if is_open_now else "offer_closed"]
             offer_message = ReplyMessage(text, (Button("Yes, contact me", "yes"), Button("No thanks", "no")))
     return CrisisReply(kind, help_message, council, offer_message, services)
+
+
+def concern_line(taxonomy: Taxonomy, kind_id: Optional[str]) -> str:
+    """One line of help put before an answer when the classifier, but no pattern, saw possible
+    danger (a *concern*): 999 if not safe now, then the kind's first helpline that needs no
+    council number (Samaritans for suicide, the domestic abuse helpline for abuse at home).
+
+    Why before the answer and not instead of it: at that score most such messages were
+    ordinary hard-times questions, so the question is answered; but if it was danger, the
+    young person still sees where to get help, and staff are told."""
+    kind = taxonomy.kind(kind_id)
+    uses = [u for u in (kind.services if kind else ()) if u.service.id != EMERGENCY and not u.service.from_council]
+    first = uses[0].say if uses else "Samaritans: call 116 123, free, any time."
+    return f"If you're not safe right now, call 999. {first}"
