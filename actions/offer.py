@@ -313,8 +313,8 @@ def answer(
         topics = [everything[0].entitlement.topic]
     wanted = set(with_related(topics))
     hits = [h for h in everything if h.entitlement.topic in wanted] if wanted else everything
-    if everything and (not hits or hits[0].score < ELSEWHERE_SHARE * everything[0].score):
-        # "help with rent" is housing, but the entry that answers it sits under money: when
+    if everything and everything[0].score > NOTHING_SCORE and (not hits or hits[0].score < ELSEWHERE_SHARE * everything[0].score):
+        # "help with rent" is housing, but the entry that answers it is filed under money: when
         # the section has nothing close, the best entry of any section answers.
         hits = everything
     if not hits:

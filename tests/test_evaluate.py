@@ -103,6 +103,38 @@ def test_holdout_set_meets_its_threshold(bot, capsys):
     assert code == 0, out.out + out.err
 
 
+# Blind sets written by helpers who saw neither the training data nor the patterns (frozen):
+# regression guards a little under what was measured on 2026-12-01 (blind 0.91 with crisis
+# recall 0.83 and false alarms 0.03; dialogues 0.83 a turn), not targets. The aims of issues
+# 12 and 13 are higher (0.92, 0.90 a turn, crisis recall 1.0); see the README.
+BLIND = ROOT / "tests" / "eval" / "blind.yml"
+DIALOGUES = ROOT / "tests" / "eval" / "dialogues.yml"
+CRISIS_BLIND = ROOT / "tests" / "eval" / "crisis-blind.yml"
+
+
+@pytest.mark.parametrize(
+    "path, thresholds",
+    [
+        (BLIND, ["--min-accuracy", "0.88", "--min-crisis-recall", "0.75", "--min-facts", "0.85"]),
+        (DIALOGUES, ["--min-accuracy", "0.80", "--min-facts", "0.85"]),
+        (CRISIS_BLIND, ["--min-crisis-recall", "0.75"]),
+    ],
+    ids=lambda value: value.name if isinstance(value, Path) else "",
+)
+def test_blind_sets_hold_their_measured_level(bot, capsys, path, thresholds):
+    code = evaluate.main([str(path), "--url", bot.url, "--token", bot.token, "--json", "/dev/null", *thresholds])
+    out = capsys.readouterr()
+    print(out.out)
+    assert code == 0, out.out + out.err
+
+
+def test_the_blind_crisis_sets_false_alarms_stay_low(bot, tmp_path, capsys):
+    summary = tmp_path / "crisis-blind.json"
+    evaluate.main([str(CRISIS_BLIND), "--url", bot.url, "--token", bot.token, "--json", str(summary)])
+    capsys.readouterr()
+    assert json.loads(summary.read_text())["false_alarm_rate"] <= 0.08  # measured 0.06 on its 160 look-alikes
+
+
 # ---- crisis kinds and dialogues, against a fake bot ----------------------------------------------
 # The fake is a tiny HTTP server in this process (like tests/test_widget.py's FakeBot): the REST
 # channel answers from a script, and the tracker API reports the topic and parse_data of that
