@@ -3,7 +3,7 @@
 The crisis layer marks such a message `crisis.level: concern` and keeps the router's intent
 (knowledge/safety/classifier.py says why: at that score most were ordinary hard-times
 questions). The answering actions call `say_concern` first, so the young person sees where to
-get help before the answer, and a normal-priority referral lets a worker look at the
+get help (999, Samaritans) before the answer, and a normal-priority referral lets a worker look at the
 conversation. Once per conversation: the line again on every message would be noise.
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ def say_concern(dispatcher: CollectingDispatcher, tracker: Tracker, parse: Optio
     concern = concern_in(parse if parse is not None else tracker.latest_message)
     if concern is None or concern_said_before(tracker):
         return
-    dispatcher.utter_message(text=concern_line(default_kinds(), concern.get("kind")))
+    dispatcher.utter_message(text=concern_line(default_kinds()))
     referral = NewReferral(
         conversation_id=tracker.sender_id,
         reason="crisis",

@@ -146,6 +146,7 @@ SHORT_QUESTION_WORDS = 10
 # just given, so a much smaller share of the NLU's belief is enough to stay on its topic.
 POINTING_BACK = re.compile(r"\b(?:it|that|this|them|they|there|one|those|these)\b")
 POINTING_SHARE, POINTING_WORDS = 0.1, 6
+TINY_POINTING_WORDS = 4  # "is it free?", "how do they work": only the last answer can be meant
 
 
 def previous_topic(tracker: Tracker) -> Optional[str]:
@@ -174,6 +175,8 @@ def in_context(parse: Dict[str, Any], topics: List[str], previous: Optional[str]
         return topics
     share = topic_shares(parse)
     pointing = len(words) <= POINTING_WORDS and POINTING_BACK.search(" ".join(words))
+    if pointing and len(words) <= TINY_POINTING_WORDS:
+        return [previous]
     needed = POINTING_SHARE if pointing else CONTEXT_SHARE
     if share.get(topics[0]) and share.get(previous, 0.0) >= needed * share[topics[0]]:
         return [previous]

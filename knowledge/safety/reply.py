@@ -265,15 +265,15 @@ def compose(
     return CrisisReply(kind, help_message, council, offer_message, services)
 
 
-def concern_line(taxonomy: Taxonomy, kind_id: Optional[str]) -> str:
+def concern_line(taxonomy: Taxonomy) -> str:
     """One line of help put before an answer when the classifier, but no pattern, saw possible
-    danger (a *concern*): 999 if not safe now, then the kind's first helpline that needs no
-    council number (Samaritans for suicide, the domestic abuse helpline for abuse at home).
+    danger (a *concern*): 999 if not safe now, and Samaritans, who take any worry.
 
     Why before the answer and not instead of it: at that score most such messages were
     ordinary hard-times questions, so the question is answered; but if it was danger, the
-    young person still sees where to get help, and staff are told."""
-    kind = taxonomy.kind(kind_id)
-    uses = [u for u in (kind.services if kind else ()) if u.service.id != EMERGENCY and not u.service.from_council]
-    first = uses[0].say if uses else "Samaritans: call 116 123, free, any time."
-    return f"If you're not safe right now, call 999. {first}"
+    young person still sees where to get help, and staff are told. Why not the kind's own
+    helpline: below the alert level the kind is a guess (a sexual-abuse line for "me and my
+    PA don't click" would be jarring); the kind goes to staff in the note instead."""
+    samaritans = taxonomy.services.get("samaritans")
+    line = samaritans.say if samaritans is not None else "Samaritans: call 116 123, free, any time."
+    return f"If you're not safe right now, call 999. {line}"
