@@ -57,7 +57,7 @@ def test_a_concern_puts_the_line_first_and_notes_it_for_staff_once(monkeypatch):
     notes = []
     monkeypatch.setattr(concern, "engine", lambda: None)
     monkeypatch.setattr(concern, "create_referral", lambda engine, referral: notes.append(referral))
-    parse = {"text": "x", "intent": {"name": "ask_money"}, "crisis": {"level": "concern", "kind": "suicide", "score": 0.3}}
+    parse = {"text": "x", "intent": {"name": "ask_money"}, "crisis": {"level": "concern", "kind": "suicide", "score": 0.7}}
     dispatcher = CollectingDispatcher()
     concern.say_concern(dispatcher, tracker_with(parse, [{"event": "user", "text": "x", "parse_data": parse}]))
     assert dispatcher.messages[0]["text"].startswith(concern.CONCERN_OPENING)
@@ -67,6 +67,14 @@ def test_a_concern_puts_the_line_first_and_notes_it_for_staff_once(monkeypatch):
     again = CollectingDispatcher()
     concern.say_concern(again, tracker_with(parse, said + [{"event": "user", "text": "y", "parse_data": parse}]))
     assert again.messages == [] and len(notes) == 1
+
+
+def test_a_faint_concern_gives_the_line_but_leaves_no_note(monkeypatch):
+    monkeypatch.setattr(concern, "create_referral", lambda *a: (_ for _ in ()).throw(AssertionError("no note")))
+    parse = {"text": "x", "intent": {"name": "ask_money"}, "crisis": {"level": "concern", "kind": "suicide", "score": 0.2}}
+    dispatcher = CollectingDispatcher()
+    concern.say_concern(dispatcher, tracker_with(parse, [{"event": "user", "text": "x", "parse_data": parse}]))
+    assert dispatcher.messages[0]["text"].startswith(concern.CONCERN_OPENING)
 
 
 def test_no_concern_says_nothing(monkeypatch):
