@@ -167,7 +167,7 @@ class _Reader:
         self.problems: List[str] = []
 
     def problem(self, node: Any, key: Any, where: str, message: str) -> None:
-        self.problems.append(f"{self.path.name}:{_line_of(node, key)}: {where}: {message}")
+        self.problems.append(f"{self.path.name}:{line_of(node, key)}: {where}: {message}")
 
     def required_text(self, node: dict, key: str, where: str) -> str:
         value = node.get(key)
@@ -225,7 +225,7 @@ class _Reader:
                 self.problem(node, key, f"{where}.{key}", "is not a field this file may have (typo?)")
 
 
-def _line_of(node: Any, key: Any) -> int:
+def line_of(node: Any, key: Any) -> int:
     """1-based line of `key` inside a ruamel mapping/sequence, else of the node itself."""
     try:
         if key is not None and isinstance(node, dict) and key in node:

@@ -20,6 +20,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from knowledge.content import line_of
+
 __all__ = [
     "DEFAULT_KINDS_PATH",
     "EMERGENCY",
@@ -182,18 +184,6 @@ class Taxonomy:
         return out
 
 
-def _line_of(node: Any, key: Any) -> int:
-    """1-based line of `key` inside a ruamel mapping/sequence, else of the node itself."""
-    try:
-        if key is not None and isinstance(node, dict) and key in node:
-            return node.lc.key(key)[0] + 1
-        if key is not None and isinstance(node, list):
-            return node.lc.item(key)[0] + 1
-        return node.lc.line + 1
-    except (AttributeError, KeyError, IndexError, TypeError):
-        return 0
-
-
 class _Reader:
     """Collects problems for one file, each tagged with file, line and field."""
 
@@ -202,7 +192,7 @@ class _Reader:
         self.problems: List[str] = []
 
     def problem(self, node: Any, key: Any, where: str, message: str) -> None:
-        self.problems.append(f"{self.path.name}:{_line_of(node, key)}: {where}: {message}")
+        self.problems.append(f"{self.path.name}:{line_of(node, key)}: {where}: {message}")
 
     def text(self, node: dict, key: str, where: str, required: bool = True, limit: int = 0) -> Optional[str]:
         value = node.get(key)
