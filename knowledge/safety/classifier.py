@@ -31,7 +31,7 @@ import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import yaml
@@ -157,22 +157,28 @@ def load_examples(path: Path = DEFAULT_EXAMPLES_PATH) -> Examples:
     return Examples(tuple(texts), tuple(labels))
 
 
+def _documents(paths: Iterable[Path], what: str) -> Iterator[dict]:
+    """Each readable YAML file's content; a file that cannot be read is skipped with a warning
+    (the examples alone still make a working classifier)."""
+    for path in sorted(paths):
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader
+        except (OSError, yaml.YAMLError):
+            logger.warning("crisis classifier: could not read %s for %s", path, what, exc_info=True)
+            continue
+        yield data or {}
+
+
 def offer_questions(directory: Path = OFFERS_DIR) -> List[str]:
     """The offer files' `questions:` that no crisis pattern matches, as ordinary messages.
 
     Read directly (not through knowledge.content's full validation, which is slower than the
-    whole fit); a file that cannot be read is skipped with a warning: the examples alone
-    still make a working classifier.
+    whole fit).
     """
     matcher = default_matcher()
     out: List[str] = []
-    for path in sorted(Path(directory).glob("*.yml")):
-        try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader
-        except (OSError, yaml.YAMLError):
-            logger.warning("crisis classifier: could not read %s for ordinary questions", path, exc_info=True)
-            continue
-        for entry in (data or {}).get("entitlements") or []:
+    for data in _documents(Path(directory).glob("*.yml"), "ordinary questions"):
+        for entry in data.get("entitlements") or []:
             for question in (entry or {}).get("questions") or []:
                 if isinstance(question, str) and question.strip() and matcher.match(question) is None:
                     out.append(question)
@@ -188,13 +194,8 @@ def nlu_examples(directory: Path = NLU_DIR) -> List[str]:
     the very messages the classifier should learn are ordinary, and skipping the check
     keeps the start-up quick."""
     out: List[str] = []
-    for path in sorted(Path(directory).rglob("*.yml")):
-        try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader
-        except (OSError, yaml.YAMLError):
-            logger.warning("crisis classifier: could not read %s for ordinary messages", path, exc_info=True)
-            continue
-        for item in (data or {}).get("nlu") or []:
+    for data in _documents(Path(directory).rglob("*.yml"), "ordinary messages"):
+        for item in data.get("nlu") or []:
             if not isinstance(item, dict) or not item.get("intent") or item["intent"] == "crisis":
                 continue
             for line in str(item.get("examples") or "").splitlines():
