@@ -34,6 +34,15 @@ def detail(entry: Entitlement, wants: str) -> str:
     return f"How to get it: {entry.how_to_get}"
 
 
+NEW_TOPIC_CONFIDENCE = 0.25  # a follow-up the router also reads this surely as a question names its own topic
+
+
+def names_a_topic(tracker: Tracker) -> bool:
+    """Whether a "what about ..." names something of its own ("what about council tax")."""
+    ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+    return any(r.get("name") in QUESTION_INTENTS and float(r.get("confidence") or 0.0) >= NEW_TOPIC_CONFIDENCE for r in ranking)
+
+
 def fresh_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
     """A "follow-up" with nothing before it ("cambs. im 21 now, do i still get a PA") is a
     question: answer it in the likeliest question topic the NLU saw."""
@@ -75,4 +84,6 @@ class ActionFollowUp(Action):
             return []
         if asked.wants == "more":
             return more_answers(dispatcher, tracker)
+        if names_a_topic(tracker):
+            return fresh_question(dispatcher, tracker)  # "what about council tax" asks something new
         return answer(dispatcher, tracker, f"{question} {text}", intent, topics)
