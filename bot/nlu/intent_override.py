@@ -8,7 +8,7 @@ from rasa.shared.nlu.training_data.message import Message
 def override_intent(message: Message, name: str, confidence: float) -> None:
     """Make `name` the message's intent and put it first in the ranking (once), the rest kept.
 
-    Why shared: the crisis layer and the unknown-words gate both overrule DIET, and staff
+    Why shared: the crisis layer and the unknown-words gate both overrule the router, and staff
     reports and the evaluation read the ranking, so both must leave it in the same shape.
     """
     chosen = {"name": name, "confidence": confidence}
