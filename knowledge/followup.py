@@ -29,12 +29,14 @@ _AGE = re.compile(r"\b(?:if|when|once|at|im|i'm|i am|turn|turning|aged?)\s*(?:i'
 _NOT_MINE = re.compile(
     r"\b(?:what about|how about|wot about|wat about|and in|and for|and at|same in|same for|same as|than in|than|"
     r"compared to|vs|versus|instead of|or in|in other|mate|mates|friend|friends|m8|sister|brother|cousin|bf|gf|"
-    r"boyfriend|girlfriend|someone|somebody|people|ppl|they|their|lads|girl|guy|moved (?:away )?from|used to live in)\b"
+    r"boyfriend|girlfriend|someone|somebody|people|ppl|they|their|lads|girl|guy|moved (?:away )?from|used to live in|"
+    # where they live now is not who looked after them (that council still owes the support)
+    r"i live|i'm living|im living|living|i stay|staying|i moved|moved|live now in|now live in)\b"
     r"[\w' ]{0,24}$"
 )
 # Words before a council that make it the user's own.
 _MINE_BEFORE = re.compile(
-    r"\b(?:i'?m|im|i am|i was|was|i've been|ive been|been|i live|i'm living|living|i stay|staying|i moved|moved|"
+    r"\b(?:i'?m|im|i am|i was|was|i've been|ive been|been|"
     r"my council(?: is)?|looked after by|in care (?:in|with|at)|care leaver (?:from|in|with|of)|placed by|under|"
     r"i'?m with|from)\b[\w' ]{0,16}$"
 )
