@@ -29,9 +29,7 @@ _AGE = re.compile(r"\b(?:if|when|once|at|im|i'm|i am|turn|turning|aged?)\s*(?:i'
 _NOT_MINE = re.compile(
     r"\b(?:what about|how about|wot about|wat about|and in|and for|and at|same in|same for|same as|than in|than|"
     r"compared to|vs|versus|instead of|or in|in other|mate|mates|friend|friends|m8|sister|brother|cousin|bf|gf|"
-    r"boyfriend|girlfriend|someone|somebody|people|ppl|they|their|lads|girl|guy|moved (?:away )?from|used to live in|"
-    # where they live now is not who looked after them (that council still owes the support)
-    r"i live|i'm living|im living|living|i stay|staying|i moved|moved|live now in|now live in)\b"
+    r"boyfriend|girlfriend|someone|somebody|people|ppl|they|their|lads|girl|guy|moved (?:away )?from|used to live in)\b"
     r"[\w' ]{0,24}$"
 )
 # Words before a council that make it the user's own.
@@ -66,8 +64,10 @@ def claims_council(text: str, start: int, end: int, has_council: bool) -> bool:
     """Whether the council named at text[start:end] is the user's own.
 
     Said with "I'm from", "in care in", first in the message ("walsall - ..."), or alone:
-    a claim. After "what about", "my mate in", "than": a mention. Otherwise it counts only
-    when the conversation has no council yet (then using it beats asking for it).
+    a claim. After "what about", "my mate in", "than": a mention. Otherwise, "I live in
+    Walsall" included, it counts only when the conversation has no council yet (then using
+    it beats asking for it): where someone lives now need not be the council that looked
+    after them, which still owes the support, so it never switches a known council.
     """
     before, after = text[:start].lower(), text[end:].lower()
     if _NOT_MINE.search(before):

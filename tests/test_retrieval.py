@@ -98,7 +98,7 @@ def test_follow_ups_are_read(text, wants, age):
         ("do care leavers get free gym in walsall", "walsall", False, True),
         ("do care leavers get free gym in walsall", "walsall", True, False),
         ("i was in care in birmingham but i live in walsall now", "walsall", True, False),
-        ("moved to nottingham last year", "nottingham", False, False),
+        ("i live in nottingham, can i get a grant", "nottingham", False, True),
     ],
 )
 def test_a_claimed_council_is_told_from_a_mention(text, council_word, has_council, claimed):
