@@ -10,17 +10,11 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import council_label, knowledge_base, latest_text
 from actions.concern import say_concern
-from actions.offer import QUESTION_INTENTS, answer, candidate_topics, more_answers, question_event, source_name, team_line
+from actions.offer import (
+    QUESTION_INTENTS, answer, candidate_topics, last_shown, more_answers, question_event, source_name, team_line,
+)
 from knowledge.content import Entitlement
 from knowledge.followup import read_follow_up
-
-
-def last_shown(tracker: Tracker) -> Optional[Entitlement]:
-    """The first entry of the latest answer (what "it" means in "how do I get it")."""
-    shown = tracker.get_slot("shown_ids") or []
-    if not shown:
-        return None
-    return next((e for e in knowledge_base().all_entitlements() if e.id == shown[0]), None)
 
 
 def detail(entry: Entitlement, wants: str) -> str:

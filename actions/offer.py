@@ -149,12 +149,18 @@ POINTING_SHARE, POINTING_WORDS = 0.1, 6
 TINY_POINTING_WORDS = 4  # "is it free?", "how do they work": only the last answer can be meant
 
 
-def previous_topic(tracker: Tracker) -> Optional[str]:
-    """The topic of the answer just given (its first entry), if any."""
+def last_shown(tracker: Tracker) -> Optional[Entitlement]:
+    """The first entry of the latest answer (what "it" means in "how do I get it")."""
     shown = tracker.get_slot("shown_ids") or []
     if not shown:
         return None
-    return next((e.topic for e in knowledge_base().all_entitlements() if e.id == shown[0]), None)
+    return next((e for e in knowledge_base().all_entitlements() if e.id == shown[0]), None)
+
+
+def previous_topic(tracker: Tracker) -> Optional[str]:
+    """The topic of the answer just given (its first entry), if any."""
+    entry = last_shown(tracker)
+    return entry.topic if entry else None
 
 
 def topic_shares(parse: Dict[str, Any]) -> Dict[str, float]:

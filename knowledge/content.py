@@ -159,8 +159,9 @@ def is_placeholder_number(phone: str) -> bool:
     return any(pattern.match(digits(phone)) for pattern in PLACEHOLDER_RANGES)
 
 
-class _Reader:
-    """Collects problems for one file, each tagged with file, line and field."""
+class ProblemReader:
+    """Collects problems for one file, each tagged with file, line and field (shared by the
+    offer files' reader here and the safeguarding taxonomy's in knowledge/safety/kinds.py)."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -168,6 +169,10 @@ class _Reader:
 
     def problem(self, node: Any, key: Any, where: str, message: str) -> None:
         self.problems.append(f"{self.path.name}:{line_of(node, key)}: {where}: {message}")
+
+
+class _Reader(ProblemReader):
+    """The offer files' field readers."""
 
     def required_text(self, node: dict, key: str, where: str) -> str:
         value = node.get(key)

@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from knowledge.content import line_of
+from knowledge.content import ProblemReader
 
 __all__ = [
     "DEFAULT_KINDS_PATH",
@@ -184,15 +184,8 @@ class Taxonomy:
         return out
 
 
-class _Reader:
-    """Collects problems for one file, each tagged with file, line and field."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.problems: List[str] = []
-
-    def problem(self, node: Any, key: Any, where: str, message: str) -> None:
-        self.problems.append(f"{self.path.name}:{line_of(node, key)}: {where}: {message}")
+class _Reader(ProblemReader):
+    """The taxonomy's field readers; problems are collected as for the offer files."""
 
     def text(self, node: dict, key: str, where: str, required: bool = True, limit: int = 0) -> Optional[str]:
         value = node.get(key)
