@@ -240,7 +240,7 @@ def test_layer_reads_the_previous_user_message_from_the_tracker():
     from bot.nlu.crisis_layer import CrisisLayer, previous_user_text
 
     # the first half alone is only a concern (answered, numbers first); with the second, a threat
-    first = "he said if i dont give him the money by friday he will"
+    first = "he keeps saying if i dont get it sorted by friday hell"
     tracker = _tracker((first, "ask_money", time.time() - 20))
     assert previous_user_text(tracker) == first
     message = _layer_message("hurt my little brother", "nlu_fallback")

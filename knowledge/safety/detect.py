@@ -1,6 +1,7 @@
 """The crisis decision: the rule layer and the classifier together, recall first.
 
-A message is a crisis when either fires. The kind (which help comes first) is the rule's
+A message is a crisis when either fires, unless it speaks only of the past, a course or a
+joke (calm.py): then it is a concern, answered with the numbers first and noted for staff. The kind (which help comes first) is the rule's
 when a pattern fired, as a pattern names its kind precisely, else the classifier's.
 
 Danger is sometimes typed across two messages ("he said if i dont pay he'll" / "hurt my
@@ -16,6 +17,7 @@ import functools
 from dataclasses import dataclass, replace
 from typing import Any, Dict, Optional
 
+from .calm import CalmReader, default_calm
 from .classifier import ALERT_THRESHOLD, CrisisClassifier, default_classifier
 from .crisis import CrisisMatcher, default_matcher
 
@@ -48,19 +50,25 @@ class Assessment:
 
 
 class CrisisDetector:
-    def __init__(self, matcher: Optional[CrisisMatcher] = None, classifier: Optional[CrisisClassifier] = None):
+    def __init__(self, matcher: Optional[CrisisMatcher] = None, classifier: Optional[CrisisClassifier] = None,
+                 calm: Optional[CalmReader] = None):
         self.matcher = matcher or default_matcher()
         self.classifier = classifier or default_classifier()
+        self.calm = calm or default_calm()
 
     def _assess(self, text: str) -> Optional[Assessment]:
         hit = self.matcher.match(text)
         score, kind = self.classifier.score(text)
         fired = kind is not None and self.classifier.fires(text, score)
         if hit is not None:
-            return Assessment(hit.category, "both" if fired else "rule", hit.pattern_id, score)
-        if fired:
-            return Assessment(kind, "classifier", None, score, level=ALERT if score >= ALERT_THRESHOLD else CONCERN)
-        return None
+            found = Assessment(hit.category, "both" if fired else "rule", hit.pattern_id, score)
+        elif fired:
+            found = Assessment(kind, "classifier", None, score, level=ALERT if score >= ALERT_THRESHOLD else CONCERN)
+        else:
+            return None
+        if found.is_alert and self.calm.is_calm(text, found.kind):
+            return replace(found, level=CONCERN)  # about the past, a course or a joke: answer it, numbers first
+        return found
 
     def assess(self, text: str, previous: Optional[str] = None) -> Optional[Assessment]:
         """The crisis in `text` (read after `previous`, the user's last message, if given), or None."""

@@ -65,6 +65,10 @@ LINE_NAMES: Tuple[str, ...] = (
     "offer_open",
     "offer_closed",
     "offer_phone_safe",
+    "phone_not_safe",
+    "phone_not_safe_web",
+    "phone_not_safe_sms",
+    "contact_declined",
 )
 COUNCIL_CONTACTS = ("leaving_care_team", "emergency_duty_team")
 NOT_CONFIRMED = "not confirmed in the sources available here"

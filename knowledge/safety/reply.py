@@ -31,7 +31,7 @@ from knowledge.hours import LONDON, describe_hours, is_open
 
 from .kinds import EMERGENCY, Kind, Service, ServiceUse, Taxonomy, default_kinds
 
-__all__ = ["Button", "CouncilContacts", "CrisisReply", "ReplyMessage", "compose", "MAX_SMS_SEGMENTS"]
+__all__ = ["Button", "CouncilContacts", "CrisisReply", "ReplyMessage", "compose", "contact_declined", "MAX_SMS_SEGMENTS"]
 
 MAX_SMS_SEGMENTS = 4  # the crisis help may run past the usual 3 (bot/channels/sms.py keeps it whole)
 MAX_BUTTONS = 4
@@ -277,3 +277,19 @@ def concern_line(taxonomy: Taxonomy) -> str:
     samaritans = taxonomy.services.get("samaritans")
     line = samaritans.say if samaritans is not None else "Samaritans: call 116 123, free, any time."
     return f"If you're not safe right now, call 999. {line}"
+
+
+def contact_declined(kind_id: Optional[str], channel: str = REST, taxonomy: Optional[Taxonomy] = None) -> ReplyMessage:
+    """The answer to "no" after the offer of a worker.
+
+    For abuse at home the question was whether this phone is safe, so "no" means "don't use
+    it": say nobody will, and how to hide this chat (the widget's quick-exit button, or
+    deleting texts). Otherwise "no" is "no thanks": respect it, and say honestly that the
+    team still knows (the urgent referral was already made) and the numbers stay there."""
+    taxonomy = taxonomy or default_kinds()
+    kind = taxonomy.kind(kind_id)
+    lines = taxonomy.lines
+    if kind is not None and kind.ask_phone_safe:
+        hint = lines["phone_not_safe_sms" if channel == SMS else "phone_not_safe_web"]
+        return ReplyMessage(f"{lines['phone_not_safe']}\n{hint}")
+    return ReplyMessage(lines["contact_declined"])
