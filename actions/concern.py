@@ -25,7 +25,7 @@ CONCERN_OPENING = "If you're not safe right now"  # how concern_line begins: sai
 # The line costs a reader a second; a note costs a worker a read. At the concern level (0.15)
 # a third of the ordinary questions of the blind set would leave one, so staff are told
 # from this classifier score (about one in eight there), or when the router itself read
-# danger (source "router").
+# danger (source "router"), or a pattern fired on a message read as calm (source "rule"/"both").
 NOTE_SCORE = 0.5
 
 
@@ -40,6 +40,14 @@ def concern_said_before(tracker: Tracker) -> bool:
     return any(e.get("event") == "bot" and (e.get("text") or "").startswith(CONCERN_OPENING) for e in tracker.events)
 
 
+def concern_detail(concern: Dict[str, Any]) -> str:
+    """What staff are told about a concern: which signal saw it, in words they can act on."""
+    if concern.get("pattern"):
+        return (f"possible concern (pattern {concern['pattern']}, read as about the past, a course or a joke): "
+                "please read the conversation")
+    return f"possible concern (classifier {concern.get('score')}, no pattern): please read the conversation"
+
+
 def say_concern(dispatcher: CollectingDispatcher, tracker: Tracker, parse: Optional[Dict[str, Any]] = None) -> None:
     """Put the kind's help line before the answer and note it for staff, once a conversation.
 
@@ -49,7 +57,7 @@ def say_concern(dispatcher: CollectingDispatcher, tracker: Tracker, parse: Optio
     if concern is None or concern_said_before(tracker):
         return
     dispatcher.utter_message(text=concern_line(default_kinds()))
-    if concern.get("source") != "router" and float(concern.get("score") or 0.0) < NOTE_SCORE:
+    if concern.get("source") == "classifier" and float(concern.get("score") or 0.0) < NOTE_SCORE:
         return
     referral = NewReferral(
         conversation_id=tracker.sender_id,
@@ -57,7 +65,7 @@ def say_concern(dispatcher: CollectingDispatcher, tracker: Tracker, parse: Optio
         council_id=tracker.get_slot("council"),
         channel=channel_of(tracker),
         priority="normal",
-        detail=f"possible concern (classifier {concern.get('score')}, no pattern): please read the conversation",
+        detail=concern_detail(concern),
         kind=concern.get("kind"),
     )
     try:

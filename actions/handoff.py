@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import INTERRUPTING_INTENTS, buttons, channel_of, engine, knowledge_base, latest_intent, latest_text
 from actions.eligibility import yes_no_unsure
+from actions.offer import QUESTION_INTENTS
 from bot.config import load_settings
 from bot.notify import notify_in_background
 from bot.referral_spool import spool_referral
@@ -43,6 +44,12 @@ _METHODS = (  # first match wins: "text me on this number" is a text, not this c
     ("chat", re.compile(r"\b(here|chat|this|message me|online)\b", re.I)),
 )
 _NAME_PREFIX = re.compile(r"^\s*(my name is|my name's|name'?s|i'?m|i am|it'?s|call me)\s+", re.I)
+# Said between the form's questions, never an answer to one: "thanks" is not a first name.
+ASIDES = frozenset({"thank", "greet", "bot_challenge"})
+QUESTION_WORDS = 4  # a question of at least this many words (or with "?") is a question, not a name or a time
+_QUESTION_START = re.compile(
+    r"^\W*(?:wait|sorry|also|oh|btw|and|but|ok|okay)?\W*(?:what|whats|what's|how|can|could|do|does|did|is|are|will|would|"
+    r"where|when|who|why|am|should|wat|wot|cn|wen|hw)\b", re.I)
 METHOD_WORDS = {"phone": "by phone", "email": "by email", "chat": "here in this chat", "sms": "by text", SKIPPED: "when they can"}
 
 
@@ -78,6 +85,19 @@ def contact_value(text: str, method: Optional[str]) -> Optional[str]:
     return compact if _PHONE.match(compact) else None
 
 
+def is_aside(text: str, intent: Optional[str]) -> bool:
+    """"thanks!!" or "hi" between the questions. Only when the words hold no possible name:
+    a short name ("Sam", "my name is Jo") can read as a greeting to the NLU."""
+    return intent in ASIDES and clean_name(text) is None
+
+
+def is_question(text: str, intent: Optional[str]) -> bool:
+    """An offer question typed while the form waits ("wait how much is the grant"), not an answer."""
+    if intent not in QUESTION_INTENTS or _NAME_PREFIX.match(text):
+        return False
+    return "?" in text or (len(text.split()) >= QUESTION_WORDS and bool(_QUESTION_START.match(text)))
+
+
 class ValidateHandoffForm(FormValidationAction):
     """Reads each answer only when it was asked for, and lets every step be skipped."""
 
@@ -90,10 +110,18 @@ class ValidateHandoffForm(FormValidationAction):
 
     @staticmethod
     def answer(tracker: Tracker, slot: str) -> Optional[str]:
-        """The raw answer to `slot`, or None when this message is not an answer to it."""
-        if tracker.get_slot("requested_slot") != slot or latest_intent(tracker) in INTERRUPTING_INTENTS:
+        """The raw answer to `slot`, or None when this message is not an answer to it.
+
+        Not an answer (the form is rejected and a rule takes the message): a crisis, stop or
+        bye; thanks or hello; and an offer question asked in the middle, except as the
+        message for the worker, where a question is exactly what belongs."""
+        intent = latest_intent(tracker)
+        if tracker.get_slot("requested_slot") != slot or intent in INTERRUPTING_INTENTS:
             return None
-        return latest_text(tracker).strip()
+        text = latest_text(tracker).strip()
+        if is_aside(text, intent) or (slot != "handoff_message" and is_question(text, intent)):
+            return None
+        return text
 
     def extract_handoff_name(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         text = self.answer(tracker, "handoff_name")

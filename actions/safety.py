@@ -25,8 +25,9 @@ from actions.common import channel_of, engine, knowledge_base
 from bot.config import load_settings
 from bot.notify import notify_in_background
 from bot.referral_spool import spool_referral
-from knowledge.safety.reply import CouncilContacts, compose
-from services.referrals import NewReferral, create_or_update_urgent
+from knowledge.safety.kinds import default_kinds
+from knowledge.safety.reply import CouncilContacts, compose, contact_declined
+from services.referrals import NO_CONTACT, NOT_ON_THIS_PHONE, NewReferral, create_or_update_urgent, record_contact_wish
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,46 @@ async def flag_urgent(tracker: Tracker, council: Optional[str], kind: Optional[s
             logger.critical("urgent flag LOST for %s: database and spool both failed: %r", tracker.sender_id, referral, exc_info=True)
         return
     if urgent.email_owed:
+        start_email(urgent.referral_id)
+
+
+def start_email(referral_id: int) -> None:
+    """Start the referral's e-mail in the background; never raises (it stays pending for the retry)."""
+    try:
+        notify_in_background(engine(), knowledge_base, load_settings(), referral_id)
+    except Exception:  # noqa: BLE001 - the flag is stored; `bot.referrals retry` sends it later
+        logger.exception("could not start the e-mail of urgent referral #%s", referral_id)
+
+
+def last_crisis_kind(tracker: Tracker) -> Optional[str]:
+    """The kind of danger the crisis layer found in the latest user message that had one."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            kind = (((event.get("parse_data") or {}).get("crisis")) or {}).get("kind")
+            if kind:
+                return kind
+    return None
+
+
+class ActionCrisisNoContact(Action):
+    """"No" to the offer after the crisis reply: for abuse at home, "this phone is not safe";
+    otherwise "no thanks". Said back honestly, and written on the urgent referral so the
+    worker knows before they pick up the phone (a new e-mail for "not safe")."""
+
+    def name(self) -> Text:
+        return "action_crisis_no_contact"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        kind_id = last_crisis_kind(tracker)
+        dispatcher.utter_message(**contact_declined(kind_id, channel_of(tracker)).as_dict())
+        kind = default_kinds().kind(kind_id)
+        not_safe = kind is not None and kind.ask_phone_safe
         try:
-            notify_in_background(engine(), knowledge_base, load_settings(), urgent.referral_id)
-        except Exception:  # noqa: BLE001 - the flag is stored; `bot.referrals retry` sends it later
-            logger.exception("could not start the e-mail of urgent referral #%s", urgent.referral_id)
+            urgent = await asyncio.to_thread(record_contact_wish, engine(), tracker.sender_id,
+                                             NOT_ON_THIS_PHONE if not_safe else NO_CONTACT, tell_again=not_safe)
+        except Exception:  # noqa: BLE001 - the reply is given; the transcript still holds the answer
+            logger.exception("could not record the contact wish of %s", tracker.sender_id)
+            return []
+        if urgent is not None and urgent.email_owed:
+            start_email(urgent.referral_id)
+        return []

@@ -141,6 +141,40 @@ def has_open_urgent(engine: Engine, conversation_id: str) -> bool:
         return session.execute(query.limit(1)).first() is not None
 
 
+NOT_ON_THIS_PHONE = "not on this phone: they said it is not safe"
+NO_CONTACT = "none: they said no to being contacted"
+
+
+def record_contact_wish(engine: Engine, conversation_id: str, wish: str, *, tell_again: bool = False,
+                        now: Optional[dt.datetime] = None) -> Optional[UrgentReferral]:
+    """Write how the young person wants (or does not want) to be contacted onto the
+    conversation's latest open urgent referral, as its contact method, with a line in its detail.
+
+    Why it matters: for abuse at home, "don't use this phone" must reach the worker before
+    they ring it. `tell_again` asks for a new e-mail even if the first one has gone (the
+    team may already have it open with "Contact by: not given"). None when the conversation
+    has no open urgent referral (nothing to add to)."""
+    now = now or utcnow()
+    with Session(engine) as session, session.begin():
+        _lock_conversation(session, conversation_id)
+        query = (
+            select(Referral)
+            .where(Referral.conversation_id == conversation_id, Referral.priority == "urgent", Referral.status != "closed")
+            .order_by(Referral.id.desc())
+            .limit(1)
+            .with_for_update()
+        )
+        row = session.execute(query).scalars().first()
+        if row is None:
+            return None
+        row.contact_method = wish
+        row.detail = "\n".join(part for part in (row.detail, f"{now:%Y-%m-%d %H:%M} contact: {wish}") if part)
+        row.updated_at = now
+        if tell_again and row.notified_at is not None:
+            row.notified_at, row.last_attempt_at, row.last_error, row.notify_requested_at = None, None, None, now
+        return UrgentReferral(row.id, created=False, email_owed=tell_again and row.notified_at is None)
+
+
 def set_status(engine: Engine, referral_id: int, status: str, now: Optional[dt.datetime] = None) -> None:
     """Move a referral to acknowledged/closed, stamping when."""
     if status not in STATUSES:

@@ -45,7 +45,7 @@ def test_crisis_in_the_middle_of_a_form_gets_its_kinds_help_and_stops_the_form(b
 def test_danger_typed_over_two_messages_is_caught(bot):
     sender = new_sender()
     # alone, the first half is only a concern (answered, numbers first); with the second, a threat
-    say(bot, sender, "he said if i dont give him the money by friday he will", council="nottingham")
+    say(bot, sender, "he keeps saying if i dont get it sorted by friday hell", council="nottingham")
     messages = say(bot, sender, "hurt my little brother")
     latest = bot.tracker(sender)["latest_message"]
     assert latest["intent"]["name"] == "crisis", texts(messages)[:300]
@@ -59,3 +59,23 @@ def test_a_disclosure_after_im_fine_is_not_taken_as_another_im_fine(bot):
     messages = say(bot, sender, "its just the man i work for keeps my passport and doesnt pay me")
     assert bot.tracker(sender)["latest_message"]["intent"]["name"] == "crisis"
     assert first_service_line(messages).startswith("Modern Slavery and Exploitation Helpline")
+
+
+def test_no_to_a_call_about_abuse_at_home_means_not_on_this_phone_and_the_worker_is_told(bot):
+    sender = new_sender()
+    say(bot, sender, "my boyfriend hit me again last night and i'm scared to go back", council="walsall")
+    reply = texts(say(bot, sender, "no"))
+    assert "Nobody from the team will call or text this phone" in reply
+    assert "Leave this site quickly" in reply
+    assert "anything else" not in reply
+    urgent = [r for r in referrals(bot, sender) if r.priority == "urgent"]
+    assert urgent and urgent[0].contact_method.startswith("not on this phone")
+
+
+def test_no_thanks_to_a_worker_after_a_crisis_is_respected_honestly(bot):
+    sender = new_sender()
+    say(bot, sender, "i want to end it all", council="walsall")
+    reply = texts(say(bot, sender, "no"))
+    assert "Nobody will contact you unless you ask" in reply and "The team still knows" in reply
+    urgent = [r for r in referrals(bot, sender) if r.priority == "urgent"]
+    assert urgent and urgent[0].contact_method.startswith("none")

@@ -148,3 +148,17 @@ def test_sms_replies_are_gsm7_short_and_kept_whole(kind, council):
     for message in reply.messages:
         assert is_gsm7(message.text), message.text
     assert segments(reply.help.text) <= MAX_SMS_SEGMENTS
+
+
+def test_no_after_is_this_phone_safe_means_do_not_use_it_and_says_how_to_hide_the_chat():
+    from knowledge.safety.reply import contact_declined
+    web = contact_declined("domestic_abuse", "rest").text
+    sms = contact_declined("domestic_abuse", "sms").text
+    assert "Nobody from the team will call or text this phone" in web and "Leave this site quickly" in web
+    assert "delete these texts" in sms and "Leave this site" not in sms
+
+
+def test_no_thanks_to_a_worker_is_respected_and_honest_that_the_team_knows():
+    from knowledge.safety.reply import contact_declined
+    text = contact_declined("suicide").text
+    assert "Nobody will contact you unless you ask" in text and "The team still knows" in text

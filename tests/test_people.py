@@ -72,6 +72,26 @@ def test_stop_ends_the_hand_off(bot):
     assert not (bot.tracker(sender)["active_loop"] or {}).get("name")
 
 
+def test_thanks_during_the_hand_off_is_not_taken_as_a_name(bot):
+    sender = new_sender()
+    bot.say(sender, "can my PA ring me", council="walsall")
+    reply = texts(bot.say(sender, "thanks!!"))
+    assert "You're welcome" in reply and "haven't sent anything yet" in reply
+    assert bot.slot(sender, "requested_slot") == "handoff_name" and bot.slot(sender, "handoff_name") is None
+    assert bot.slot(sender, "topic") == "smalltalk"
+    bot.say(sender, "Sam")
+    assert bot.slot(sender, "handoff_name") == "Sam"
+
+
+def test_a_question_during_the_hand_off_is_answered_not_used_as_a_name(bot):
+    sender = new_sender()
+    bot.say(sender, "i want to talk to a worker", council="walsall")
+    reply = texts(bot.say(sender, "wait do care leavers have to pay council tax in walsall?"))
+    assert "haven't asked a worker yet" in reply and "council tax" in reply.lower()
+    assert bot.slot(sender, "handoff_name") is None and bot.slot(sender, "topic") == "money"
+    assert not referrals(bot, sender)
+
+
 def test_advocate_gives_details_and_can_refer(bot):
     sender = new_sender()
     reply = texts(bot.say(sender, "I want an advocate", council="walsall"))
