@@ -19,7 +19,7 @@ from actions.common import (
     parse_age,
     plausible_age,
 )
-from actions.offer import question_needs_age
+from actions.offer import answer, candidate_topics, question_event, question_needs_age
 from knowledge.content import NATIONAL
 from knowledge.followup import claims_council
 
@@ -140,6 +140,20 @@ class ActionSessionStart(Action):
         return events
 
 
+def council_before_this_turn(tracker: Tracker) -> Optional[str]:
+    """The council slot as it stood before the user's latest message (None if never set)."""
+    seen_latest_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_latest_user:
+                continue
+            seen_latest_user = True
+            continue
+        if seen_latest_user and event.get("event") == "slot" and event.get("name") == "council":
+            return event.get("value")
+    return None
+
+
 class ActionConfirmContext(Action):
     """When a user says their council or age outside a question: confirm and invite one."""
 
@@ -148,6 +162,12 @@ class ActionConfirmContext(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         council, age = tracker.get_slot("council"), tracker.get_slot("age")
+        question = question_event(tracker)
+        if council and question and council != council_before_this_turn(tracker):
+            # "sorry, I meant Nottingham" after a question: answer it again for that council
+            # (the switch was said back in extract_council), rather than ask for it again.
+            intent = (question.get("intent") or {}).get("name")
+            return answer(dispatcher, tracker, question["text"], intent, candidate_topics(question))
         if council:
             where = council_label(council)
             about = f" for {where}" + (f" at age {int(age)}" if age else "")

@@ -29,14 +29,15 @@ _AGE = re.compile(r"\b(?:if|when|once|at|im|i'm|i am|turn|turning|aged?)\s*(?:i'
 _NOT_MINE = re.compile(
     r"\b(?:what about|how about|wot about|wat about|and in|and for|and at|same in|same for|same as|than in|than|"
     r"compared to|vs|versus|instead of|or in|in other|mate|mates|friend|friends|m8|sister|brother|cousin|bf|gf|"
-    r"boyfriend|girlfriend|someone|somebody|people|ppl|they|their|lads|girl|guy|moved (?:away )?from|used to live in)\b"
+    r"boyfriend|girlfriend|someone|somebody|people|ppl|they|their|lads|girl|guy|moved (?:away )?from|used to live in|"
+    r"not|isn'?t|wasn'?t)\b"
     r"[\w' ]{0,24}$"
 )
 # Words before a council that make it the user's own.
 _MINE_BEFORE = re.compile(
     r"\b(?:i'?m|im|i am|i was|was|i've been|ive been|been|"
     r"my council(?: is)?|looked after by|in care (?:in|with|at)|care leaver (?:from|in|with|of)|placed by|under|"
-    r"i'?m with|from)\b[\w' ]{0,16}$"
+    r"i'?m with|from|i meant|i mean|meant|actually|it'?s|its)\b[\w' ]{0,16}$"
 )
 _MINE_AFTER = re.compile(r"^\W*(?:council|cc|city council|county council)?\W*(?:care leaver|here|looked after|was my|were my|is my|kids?|lad|girl|-|:)")
 
