@@ -61,6 +61,15 @@ def test_saying_a_new_council_changes_it_and_says_so(bot):
     assert "Nottingham" in reply and "from now on" in reply
 
 
+def test_a_council_correction_answers_the_last_question_again_for_it(bot):
+    sender = new_sender()
+    bot.say(sender, "how much is the setting up home grant in walsall")
+    reply = texts(bot.say(sender, "oh wait no, actually its nottingham"))
+    assert bot.slot(sender, "council") == "nottingham"
+    assert "Nottingham" in reply and "What would you like to know" not in reply
+    assert "set" in reply.lower() and "home" in reply.lower()  # the grant question, answered again
+
+
 def test_how_do_i_get_it_follows_up_the_last_answer(bot):
     sender = new_sender()
     first = answers(bot.say(sender, "how much is the setting up home grant", council="walsall"))
