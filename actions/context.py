@@ -155,7 +155,8 @@ def council_before_this_turn(tracker: Tracker) -> Optional[str]:
 
 
 class ActionConfirmContext(Action):
-    """When a user says their council or age outside a question: confirm and invite one."""
+    """When a user says their council or age outside a question, or yes/no with nothing asked:
+    answer the last question again if the council just changed, else confirm and invite one."""
 
     def name(self) -> Text:
         return "action_confirm_context"
@@ -168,6 +169,9 @@ class ActionConfirmContext(Action):
             # (the switch was said back in extract_council), rather than ask for it again.
             intent = (question.get("intent") or {}).get("name")
             return answer(dispatcher, tracker, question["text"], intent, candidate_topics(question))
+        if latest_intent(tracker) in ("affirm", "deny"):  # "yes" / "no" with nothing asked
+            dispatcher.utter_message(response="utter_anything_else")
+            return []
         if council:
             where = council_label(council)
             about = f" for {where}" + (f" at age {int(age)}" if age else "")

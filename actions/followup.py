@@ -24,7 +24,8 @@ def detail(entry: Entitlement, wants: str) -> str:
             return f"{entry.title}: {entry.amount.describe()}."
         return f"The offer doesn't give an amount for that. {entry.how_to_get}"
     if wants == "source":
-        return f"That comes from {source_name(entry)}. It was last checked on {entry.last_checked:%-d %b %Y}."
+        link = f" More: {entry.link}" if entry.link else ""
+        return f"That comes from {source_name(entry)}. It was last checked on {entry.last_checked:%-d %b %Y}.{link}"
     return f"How to get it: {entry.how_to_get}"
 
 

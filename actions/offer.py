@@ -59,22 +59,17 @@ def short_source(entitlement: Entitlement) -> str:
     return re.split(r"[:;(]", entitlement.source_document)[0].strip()[:45]
 
 
-def render_entitlement(entitlement: Entitlement, compact: bool = False) -> str:
-    """One entitlement as a short message: what, how much, who, how to get it, where from.
+def sms_card(entitlement: Entitlement) -> str:
+    """One entitlement as one text: what, how much, who, how to get it, where from (short).
 
-    `compact` is the SMS shape: the same facts in fewer characters (no title, short source).
-    """
+    A texter can't tap "How do I get it?", and every extra text costs them, so the SMS
+    answer carries all of it in few characters."""
     lead = "Coming soon: " if entitlement.availability == "planned" else ""
     who = who_can_get(entitlement)
     amount = f"How much: {entitlement.amount.describe()}." if entitlement.amount else ""
-    if compact:
-        parts = [lead + entitlement.answer, amount, f"Who: {who}." if who else "", entitlement.how_to_get,
-                 f"(Source: {short_source(entitlement)}, checked {entitlement.last_checked:%b %Y})"]
-        return " ".join(part for part in parts if part)
-    lines = [f"{lead}{entitlement.title}", entitlement.answer, amount, f"Who can get it: {who}." if who else "",
-             f"How to get it: {entitlement.how_to_get}", entitlement.link or "",
-             f"From: {source_name(entitlement)}. Checked {entitlement.last_checked:%-d %b %Y}."]
-    return "\n".join(line for line in lines if line)
+    parts = [lead + entitlement.answer, amount, f"Who: {who}." if who else "", entitlement.how_to_get,
+             f"(Source: {short_source(entitlement)}, checked {entitlement.last_checked:%b %Y})"]
+    return " ".join(part for part in parts if part)
 
 
 STATUS_WORDS = {
@@ -150,11 +145,11 @@ TINY_POINTING_WORDS = 4  # "is it free?", "how do they work": only the last answ
 
 
 def last_shown(tracker: Tracker) -> Optional[Entitlement]:
-    """The first entry of the latest answer (what "it" means in "how do I get it")."""
+    """The entry shown last (what "it" means in "how do I get it")."""
     shown = tracker.get_slot("shown_ids") or []
     if not shown:
         return None
-    return next((e for e in knowledge_base().all_entitlements() if e.id == shown[0]), None)
+    return next((e for e in knowledge_base().all_entitlements() if e.id == shown[-1]), None)
 
 
 def previous_topic(tracker: Tracker) -> Optional[str]:
@@ -268,22 +263,55 @@ def question_needs_age(tracker: Tracker) -> bool:
     return age_matters(find_hits(tracker, parse["text"], candidate_topics(parse), age=None))
 
 
+RATE_EVERY = 3  # "Did that help?" after the first answer of a conversation, then every third
+CARD_BUTTONS = (("How do I get it?", "how do I get it"), ("Where is this from?", "where is this from"))
+PERSON_BUTTON = ("Talk to a person", "I want to talk to a person")
+
+
+def phone_card(entitlement: Entitlement) -> str:
+    """The first message of an answer, for a phone screen: what it is, how much, who can get it.
+
+    How to get it and where it comes from are one tap away (CARD_BUTTONS), so the first
+    message stays within about 300 characters (tests/test_replies.py holds every entry to it)."""
+    lead = "Coming soon: " if entitlement.availability == "planned" else ""
+    who = who_can_get(entitlement)
+    lines = [f"{lead}{entitlement.title}", entitlement.answer,
+             f"How much: {entitlement.amount.describe()}." if entitlement.amount else "",
+             f"Who: {who}." if who else ""]
+    return "\n".join(line for line in lines if line)
+
+
 def show_page(
-    dispatcher: CollectingDispatcher, found: Sequence[Entitlement], shown: List[str], size: int = PAGE_SIZE, sms: bool = False
+    dispatcher: CollectingDispatcher, found: Sequence[Entitlement], shown: List[str], size: int = PAGE_SIZE,
+    sms: bool = False, seen: Sequence[str] = (),
 ) -> List[str]:
-    """Utter the next page of answers (one, compact, by SMS); returns the ids shown so far."""
-    size = 1 if sms else size
+    """Show the next answer and return the ids shown for this question so far.
+
+    One card at a time, for a phone: on the web the other clear matches (up to `size` in
+    all) follow as buttons by title, the rest behind "More". A card already shown earlier
+    in the conversation (`seen`) is named, not repeated. SMS gets the compact card (its
+    facts and source in one text; numbered options would cost the texter)."""
     waiting = [e for e in found if e.id not in shown]
-    page = waiting[:size]
-    for index, entitlement in enumerate(page):
-        extra = []
-        if index == len(page) - 1:  # every answer ends with a way to a person, and "More" when there is more
-            more = [("More", "more")] if len(waiting) > len(page) else []
-            extra = buttons(*more, ("Talk to a person", "I want to talk to a person"))
-        dispatcher.utter_message(text=render_entitlement(entitlement, compact=sms), buttons=extra)
-    if page and not sms:  # one optional tap for the staff's satisfaction report; a text would cost the texter
+    if not waiting:
+        return shown
+    first, others = waiting[0], waiting[1:size]
+    if first.id in seen:
+        text = f"That's \"{first.title}\", which I showed you above."
+    else:
+        text = sms_card(first) if sms else phone_card(first)
+    more = [("More", "more")] if len(waiting) > 1 and not others else []
+    dispatcher.utter_message(text=text, buttons=buttons(*CARD_BUTTONS, *more, PERSON_BUTTON) if not sms else buttons(*more, PERSON_BUTTON))
+    if others and not sms:
+        dispatcher.utter_message(text="Also in the offer:", buttons=buttons(*[(e.title, e.title) for e in others]))
+    if not sms and len(seen) % RATE_EVERY == 0:  # a one-tap rating now and then, for the staff's report
         dispatcher.utter_message(response="utter_ask_rating")
-    return shown + [e.id for e in page]
+    return shown + [first.id]
+
+
+def seen_after(tracker: Tracker, shown: Sequence[str]) -> List[str]:
+    """Every entry shown in this conversation, with the ones just shown."""
+    seen = list(tracker.get_slot("seen_ids") or [])
+    return seen + [i for i in shown if i not in seen]
 
 
 class ActionAnswerOffer(Action):
@@ -350,8 +378,9 @@ def answer(
         )
         record_unanswered(engine(), tracker.sender_id, text, council, tracker.get_slot("topic"), intent)
     sms = channel_of(tracker) == "sms"
-    shown = show_page(dispatcher, [h.entitlement for h in hits], [], first_page_size(hits), sms)
-    return events + [SlotSet("shown_ids", shown)]
+    seen = tracker.get_slot("seen_ids") or []
+    shown = show_page(dispatcher, [h.entitlement for h in hits], [], first_page_size(hits), sms, seen)
+    return events + [SlotSet("shown_ids", shown), SlotSet("seen_ids", seen_after(tracker, shown))]
 
 
 def nothing_found(
@@ -386,4 +415,28 @@ def more_answers(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Eve
     if not shown or not [e for e in found if e.id not in shown]:
         dispatcher.utter_message(text=f"That's everything I have on that. {team_line(tracker.get_slot('council'))}")
         return []
-    return [SlotSet("shown_ids", show_page(dispatcher, found, shown, sms=channel_of(tracker) == "sms"))]
+    seen = tracker.get_slot("seen_ids") or []
+    shown = show_page(dispatcher, found, shown, sms=channel_of(tracker) == "sms", seen=seen)
+    return [SlotSet("shown_ids", shown), SlotSet("seen_ids", seen_after(tracker, shown))]
+
+
+class ActionRatedUnhelpful(Action):
+    """"No, that didn't help": the other entries that came close, a tip, and a person."""
+
+    def name(self) -> Text:
+        return "action_rated_unhelpful"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        parse = question_event(tracker)
+        shown = set(tracker.get_slot("shown_ids") or [])
+        found = [h.entitlement for h in find_hits(tracker, parse.get("text", ""), []) if h.score > NOTHING_SCORE] if parse else []
+        others = [e for e in found if e.id not in shown][:2]
+        if parse:  # the gap report shows what the offer answered badly, beside what it could not answer
+            record_unanswered(engine(), tracker.sender_id, parse.get("text", ""), tracker.get_slot("council"),
+                              tracker.get_slot("topic"), "rated_unhelpful")
+        if others:
+            dispatcher.utter_message(text="Sorry about that. Was it one of these? Or a person can help.",
+                                     buttons=buttons(*[(e.title, e.title) for e in others], PERSON_BUTTON))
+        else:
+            dispatcher.utter_message(response="utter_rated_unhelpful")
+        return []

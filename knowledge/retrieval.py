@@ -32,6 +32,15 @@ STOPWORDS = frozenset(
 )
 _TOKEN = re.compile(r"[a-z0-9£']+")
 QUESTION_WEIGHT = 0.6  # share of the score from the closest question (the rest: whole entry)
+# "Up to what age do I get a PA?" asks for a limit: the entries that state one (max_age) answer
+# it, so they count this much more. Without it "What your personal adviser does" (no limit)
+# beat "A personal adviser up to 25" on its words.
+AGE_LIMIT_BOOST = 1.8
+AGE_LIMIT_QUESTION = re.compile(
+    r"\b(?:up to|upto|until|till|til|untill) (?:what|which|wat|wot) age\b|\bwhat age\b|\bhow long (?:do|can|will|does)\b"
+    r"|\bhow old (?:do|can|until|till)\b|\bwhen does (?:it|that|this|support|help) (?:stop|end)\b|\buntil when\b|\btill when\b",
+    re.I,
+)
 COUNCIL_BOOST = 1.2  # the council's own entry is preferred over a national one
 # A national entry this similar to a council's entry of the same topic says the same thing
 # ("Staying Put" in national.yml and in walsall.yml): for that council's users it comes after
@@ -139,6 +148,7 @@ class OfferIndex:
         skip = set(exclude)
         councils = {council_id or NATIONAL, NATIONAL}
         scores = self.scores(text)
+        limit_asked = bool(AGE_LIMIT_QUESTION.search(text or ""))
         hits = []
         for position, (entry, score) in enumerate(zip(self.entries, scores)):
             if (entry.council not in councils and not any_council) or entry.id in skip:
@@ -153,6 +163,8 @@ class OfferIndex:
                 twin = self._twins[(position, council_id)]
                 if self.entries[twin].applies_at(age):
                     score = min(score, TWIN_SHARE * COUNCIL_BOOST * scores[twin])
+            if limit_asked and entry.max_age is not None:  # after the twin rule: the limit may be the national entry's
+                score = score * AGE_LIMIT_BOOST
             hits.append(Hit(float(score), entry))
         hits.sort(key=lambda hit: -hit.score)
         return hits

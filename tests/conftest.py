@@ -114,6 +114,11 @@ def texts(messages: List[dict]) -> str:
     return "\n".join(parts)
 
 
+def cards(messages: List[dict]) -> List[str]:
+    """The answer cards of one turn: the messages with the card's "How do I get it?" button."""
+    return [m.get("text") or "" for m in messages if any(b.get("title") == "How do I get it?" for b in m.get("buttons") or [])]
+
+
 def new_sender() -> str:
     return f"test-{uuid.uuid4().hex}"
 

@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from knowledge.topics import all_topic_ids
-from tests.conftest import new_sender, texts
+from tests.conftest import cards, new_sender, texts
 
 
 def test_hi_gets_a_greeting_and_the_privacy_notice(bot):
@@ -35,7 +35,7 @@ def test_privacy_notice_is_said_once(bot):
 def test_help_at_22_is_answered(bot, council):
     sender = new_sender()
     messages = bot.say(sender, "can I still get help at 22?", council=council)
-    first_answer = next(m["text"] for m in messages if "How to get it:" in (m.get("text") or ""))
+    first_answer = cards(messages)[0]
     # the best answer is about help continuing up to 25, whichever section it sits in
     assert "25" in first_answer and ("personal adviser" in first_answer.lower() or "support" in first_answer.lower()), first_answer
     assert bot.slot(sender, "topic") == "eligibility"
@@ -169,10 +169,12 @@ def test_volunteering_is_a_leisure_question_not_nonsense(bot, text):
     ],
 )
 def test_offer_questions_get_the_councils_answer_with_amount_and_date(bot, council, question, fact):
-    reply = texts(bot.say(new_sender(), question, council=council))
-    assert fact in reply
-    assert "Checked 25 Nov 2026" in reply  # where the fact came from and when it was checked
-    assert "How to get it:" in reply
+    sender = new_sender()
+    [card] = cards(bot.say(sender, question, council=council))
+    assert fact in card and len(card) <= 300  # the first message fits a phone screen
+    # where the fact came from and when it was checked, and how to get it: one tap each
+    assert "last checked on 25 Nov 2026" in texts(bot.say(sender, "where is this from"))
+    assert "How to get it:" in texts(bot.say(sender, "how do I get it"))
 
 
 def test_answers_come_from_the_users_council(bot):
@@ -213,7 +215,7 @@ def test_a_section_that_misses_the_specific_question_says_so_and_records_the_gap
     says it couldn't find GPs before showing the section, and staff see the gap."""
     sender = new_sender()
     reply = texts(bot.say(sender, "how do i register with a doctor", council="nottingham"))
-    assert reply.index("couldn't find that exactly") < reply.index("How to get it:")
+    assert reply.index("couldn't find that exactly") < reply.index("How do I get it?")
     [row] = unanswered_rows(bot, sender)
     assert row.council_id == "nottingham" and row.intent == "ask_health"
 
@@ -233,7 +235,28 @@ def test_repeated_misunderstanding_offers_a_person(bot):
 
 def test_more_shows_the_next_answers(bot):
     sender = new_sender()
-    first = texts(bot.say(sender, "what money help is there", council="walsall"))
-    assert "More" in first
-    more = texts(bot.say(sender, "more"))
-    assert "How to get it:" in more and more != first
+    first = bot.say(sender, "what money help is there", council="walsall")
+    assert len(cards(first)) == 1 and ("More" in texts(first) or "Also in the offer:" in texts(first))
+    more = cards(bot.say(sender, "more"))
+    assert more and more != cards(first)
+
+
+def test_a_card_already_shown_is_named_not_repeated(bot):
+    sender = new_sender()
+    [card] = cards(bot.say(sender, "do i pay council tax", council="walsall"))
+    again = texts(bot.say(sender, "do care leavers have to pay council tax"))
+    assert "which I showed you above" in again and card not in again
+
+
+def test_did_that_help_is_asked_now_and_then_not_after_every_answer(bot):
+    sender = new_sender()
+    asked = ["Did that help?" in texts(bot.say(sender, question, council="walsall")) for question in (
+        "do i pay council tax", "is there a free gym", "money for uni", "can i get help with driving lessons")]
+    assert asked == [True, False, False, True]
+
+
+def test_no_it_did_not_help_offers_the_next_closest_and_a_person(bot):
+    sender = new_sender()
+    bot.say(sender, "what money help is there", council="walsall")
+    reply = bot.say(sender, "no, that didn't help")
+    assert "Talk to a person" in texts(reply) and len(reply[0].get("buttons") or []) >= 2

@@ -116,3 +116,14 @@ def test_a_national_entry_that_says_what_the_councils_says_comes_after_it(index)
 def test_without_a_council_twin_the_national_entry_stays(index):
     ids = [h.entitlement.id for h in index.search("money for furniture for my first flat", "nottingham")]
     assert "national-setting-up-home" in ids[:2]
+
+
+def test_a_question_about_an_age_limit_prefers_the_entries_that_state_one():
+    from knowledge.content import load_offers
+    from knowledge.retrieval import OfferIndex
+
+    index = OfferIndex(load_offers().entitlements)
+    for question in ("up to what age do i get a personal adviser", "how long do i keep my PA"):
+        best = index.search(question, "cambridgeshire", ["personal_adviser", "eligibility"])[0].entitlement
+        assert best.max_age is not None, (question, best.id)
+    assert index.search("what is a PA", "cambridgeshire", ["personal_adviser"])[0].entitlement.max_age is None

@@ -73,7 +73,7 @@ def test_every_offer_answer_fits_sms_limits(tmp_path, monkeypatch):
     monkeypatch.setattr(actions.offer, "knowledge_base", lambda: kb)
     buttons = [{"title": "More", "payload": "more"}, {"title": "Talk to a person", "payload": "x"}]
     for entry in load_offers().entitlements:
-        [body] = render([{"text": actions.offer.render_entitlement(entry, compact=True), "buttons": buttons}]).bodies
+        [body] = render([{"text": actions.offer.sms_card(entry), "buttons": buttons}]).bodies
         assert is_gsm7(body) and segments(body) <= MAX_SEGMENTS, (entry.id, segments(body), body)
 
 

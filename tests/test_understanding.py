@@ -16,11 +16,11 @@ from rasa_sdk.executor import CollectingDispatcher
 import actions.offer as offer
 from knowledge.content import Entitlement
 from knowledge.retrieval import OfferIndex
-from tests.conftest import PYTHON, ROOT, base_env, new_sender, texts
+from tests.conftest import PYTHON, ROOT, base_env, cards, new_sender, texts
 
 
 def answers(messages: List[dict]) -> List[str]:
-    return [m["text"] for m in messages if "How to get it:" in (m.get("text") or "")]
+    return cards(messages)
 
 
 def test_a_council_and_a_question_in_one_message_set_the_council_and_answer(bot):
