@@ -98,6 +98,35 @@ def is_question(text: str, intent: Optional[str]) -> bool:
     return "?" in text or (len(text.split()) >= QUESTION_WORDS and bool(_QUESTION_START.match(text)))
 
 
+def needs_number(tracker: Tracker) -> bool:
+    """Whether the way they chose needs a number or address: a call or an e-mail always; a
+    text only from the web chat (over SMS, "text me" means this number, which we have)."""
+    method = tracker.get_slot("handoff_contact_method")
+    return method in ("phone", "email") or (method == "sms" and channel_of(tracker) != "sms")
+
+
+CHANGES = {  # "change ..." at the read-back: the slots it clears, so the form asks them again
+    "name": ("handoff_name",),
+    "contact": ("handoff_contact_method", "handoff_contact_value"),
+    "time": ("handoff_time",),
+    "message": ("handoff_message",),
+}
+_CHANGE = re.compile(r"\b(?:change|edit|fix|wrong|correct|update)\b", re.I)
+_CHANGE_WHAT = (
+    ("name", re.compile(r"\bname\b", re.I)),
+    ("contact", re.compile(r"\b(?:contact|number|phone|email|e-mail|text|how)\b", re.I)),
+    ("time", re.compile(r"\b(?:time|when|day|morning|afternoon|evening)\b", re.I)),
+    ("message", re.compile(r"\b(?:message|help with|what i need|reason)\b", re.I)),
+)
+
+
+def change_asked(text: str) -> Optional[str]:
+    """At the read-back: None (not a change), "" (a change, but of what?) or a CHANGES key."""
+    if not _CHANGE.search(text):
+        return None
+    return next((what for what, pattern in _CHANGE_WHAT if pattern.search(text)), "")
+
+
 class ValidateHandoffForm(FormValidationAction):
     """Reads each answer only when it was asked for, and lets every step be skipped."""
 
@@ -105,8 +134,7 @@ class ValidateHandoffForm(FormValidationAction):
         return "validate_handoff_form"
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
-        needs_value = tracker.get_slot("handoff_contact_method") in ("phone", "email")
-        return [s for s in FORM_SLOTS if s != "handoff_contact_value" or needs_value]
+        return [s for s in FORM_SLOTS if s != "handoff_contact_value" or needs_number(tracker)]
 
     @staticmethod
     def answer(tracker: Tracker, slot: str) -> Optional[str]:
@@ -159,6 +187,11 @@ class ValidateHandoffForm(FormValidationAction):
         text = self.answer(tracker, "handoff_confirm")
         if text is None:
             return {}
+        change = change_asked(text)
+        if change:  # clear that answer: the form asks it again, then reads everything back
+            return {slot: None for slot in CHANGES[change]}
+        if change == "":
+            return {}  # the read-back action asks which answer to change
         answer = yes_no_unsure(text, latest_intent(tracker))
         if answer is None:
             dispatcher.utter_message(response="utter_yes_no_not_understood")
@@ -171,6 +204,39 @@ def given(tracker: Tracker, slot: str) -> Optional[str]:
     return None if value in (None, SKIPPED) else value
 
 
+# "my PA never answers": asking for the PA is not the answer when the PA is the problem.
+_PA_PROBLEM = re.compile(
+    r"\b(?:pa|personal adviser|personal advisor|worker|social worker)\b.{0,40}\b(?:never|doesn'?t|dont|don'?t|won'?t|wont|not|ignor\w*|"
+    r"no reply|no answer|useless|rubbish|can'?t get hold)\b|\b(?:new|different|change|another) (?:pa|personal adviser|worker)\b",
+    re.I,
+)
+
+
+class ActionAskHandoffName(Action):
+    """The form's first question; when the PA is the problem, first say who else will see it."""
+
+    def name(self) -> Text:
+        return "action_ask_handoff_name"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if _PA_PROBLEM.search(latest_text(tracker)):
+            dispatcher.utter_message(text=pa_problem_line(tracker.get_slot("council")))
+        dispatcher.utter_message(response="utter_ask_handoff_name")
+        return []
+
+
+def pa_problem_line(council: Optional[str]) -> str:
+    """Who else gets the request when the PA does not answer: the team's duty worker or a
+    manager, and an advocate who is not from the council (numbers from the content)."""
+    kb = knowledge_base()
+    team = kb.contact(council, "leaving_care_team")
+    advocate = kb.contact(council, "advocacy")
+    text = f"I'll send this to the {team.name if team else 'leaving care team'}, not only your PA, so a duty worker or a manager can pick it up."
+    if advocate and advocate.phone:
+        text += f" An advocate can also help you be heard, free: {advocate.name}, {advocate.phone}."
+    return text
+
+
 class ActionAskHandoffConfirm(Action):
     """Reads back what will be sent, before anything is sent."""
 
@@ -178,17 +244,23 @@ class ActionAskHandoffConfirm(Action):
         return "action_ask_handoff_confirm"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if tracker.get_slot("requested_slot") == "handoff_confirm" and change_asked(latest_text(tracker)) == "":
+            dispatcher.utter_message(text="What would you like to change?", buttons=buttons(
+                ("My name", "change name"), ("How to contact me", "change contact"),
+                ("The best time", "change time"), ("My message", "change message")))
+            return []
         method = tracker.get_slot("handoff_contact_method") or SKIPPED
         lines = [
             "Here's what I'll send to the team:",
             f"Name: {given(tracker, 'handoff_name') or 'not given'}",
             f"Contact: {METHOD_WORDS.get(method, method)}" + (f" ({given(tracker, 'handoff_contact_value')})" if given(tracker, "handoff_contact_value") else "")
-            + (" (this number)" if method == "sms" else ""),
+            + (" (this number)" if method == "sms" and channel_of(tracker) == "sms" else ""),
             f"Best time: {given(tracker, 'handoff_time') or 'any time'}",
             f"Message: {given(tracker, 'handoff_message') or 'none'}",
             "Shall I send it?",
         ]
-        dispatcher.utter_message(text="\n".join(lines), buttons=buttons(("Yes, send it", "yes"), ("No, don't send", "no")))
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons(
+            ("Yes, send it", "yes"), ("Change something", "change something"), ("No, don't send", "no")))
         return []
 
 
@@ -229,7 +301,8 @@ class ActionSubmitReferral(Action):
             logger.exception("database unavailable: spooling referral for %s", tracker.sender_id)
             spool_referral(referral)
             referral_id = None
-        dispatcher.utter_message(text="Done, I've sent it. " + self.safe_next_steps(council, referral.contact_method or SKIPPED))
+        reference = f" Your reference is #{referral_id}." if referral_id is not None else ""
+        dispatcher.utter_message(text=f"Done, I've sent it.{reference} " + self.safe_next_steps(council, referral.contact_method or SKIPPED))
         if referral_id is not None:
             self.notify(referral_id)
         return clear

@@ -92,6 +92,43 @@ def test_a_question_during_the_hand_off_is_answered_not_used_as_a_name(bot):
     assert not referrals(bot, sender)
 
 
+def test_text_me_on_the_web_asks_for_the_number_so_someone_can_reach_them(bot):
+    sender = new_sender()
+    bot.say(sender, "can someone from the leaving care team get back to me", council="walsall")
+    bot.say(sender, "Kai")
+    assert "number" in texts(bot.say(sender, "text me")).lower()
+    bot.say(sender, "07700 900456")
+    bot.say(sender, "after 4")
+    summary = texts(bot.say(sender, "my rent is going up"))
+    assert "by text (07700900456)" in summary and "this number" not in summary
+    done = texts(bot.say(sender, "yes"))
+    [referral] = referrals(bot, sender)
+    assert referral.contact_method == "sms" and referral.contact_value == "07700900456"
+    assert f"reference is #{referral.id}" in done
+
+
+def test_one_answer_can_be_changed_at_the_read_back(bot):
+    sender = new_sender()
+    bot.say(sender, "i want to speak to my PA", council="nottingham")
+    for answer in ("Ria", "here", "mornings", "college money"):
+        bot.say(sender, answer)
+    menu = texts(bot.say(sender, "change something"))
+    assert "What would you like to change?" in menu and "The best time" in menu
+    assert "good time" in texts(bot.say(sender, "change time"))
+    summary = texts(bot.say(sender, "after 6pm"))
+    assert "Best time: after 6pm" in summary and "Name: Ria" in summary and "college money" in summary
+    bot.say(sender, "yes")
+    [referral] = referrals(bot, sender)
+    assert (referral.first_name, referral.contact_time) == ("Ria", "after 6pm")
+
+
+def test_when_the_pa_is_the_problem_the_team_and_an_advocate_are_offered(bot):
+    sender = new_sender()
+    reply = texts(bot.say(sender, "my PA never answers my calls, i need someone else to help me", council="walsall"))
+    assert "not only your PA" in reply and "advocate" in reply.lower()
+    assert bot.slot(sender, "requested_slot") == "handoff_name"
+
+
 def test_advocate_gives_details_and_can_refer(bot):
     sender = new_sender()
     reply = texts(bot.say(sender, "I want an advocate", council="walsall"))
