@@ -84,6 +84,13 @@ _AGE_PHRASE = re.compile(
     r"\b(?:i'?m|i am|im|age[d]?|at|turned|turning|now)\s+(\d{2})\b|\b(\d{2})\s*(?:years? old|yrs? old|yo|y/o)\b"
 )
 
+# Ages that tell a story, not how old they are now: "in care from age 12 to 18", "since 14",
+# "when i was 15". Taken out before an age is looked for.
+_PAST_AGES = re.compile(
+    r"\b(?:from|since|between|when i was|till|until|untill|before|after)\s+(?:age[d]?\s+|the age of\s+)?\d{1,2}"
+    r"(?:\s*(?:to|and|till|until|-)\s*\d{1,2})?\b|\b\d{1,2}\s*(?:to|till|until)\s*\d{1,2}\b"
+)
+
 
 def parse_age(text: str, answer_expected: bool) -> Optional[int]:
     """An age from free text.
@@ -93,6 +100,8 @@ def parse_age(text: str, answer_expected: bool) -> Optional[int]:
     "£2000" or "24 hours" are never taken for an age.
     """
     lowered = text.lower().replace("-", " ")
+    if not answer_expected:
+        lowered = _PAST_AGES.sub(" ", lowered)
     match = _AGE_PHRASE.search(lowered)
     if match:
         return int(match.group(1) or match.group(2))

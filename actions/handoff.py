@@ -20,7 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import INTERRUPTING_INTENTS, buttons, channel_of, engine, knowledge_base, latest_intent, latest_text
 from actions.eligibility import yes_no_unsure
-from actions.offer import QUESTION_INTENTS
+from actions.offer import QUESTION_INTENTS, team_line
 from bot.config import load_settings
 from bot.notify import notify_in_background
 from bot.referral_spool import spool_referral
@@ -219,10 +219,29 @@ class ActionAskHandoffName(Action):
         return "action_ask_handoff_name"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        if _PA_PROBLEM.search(latest_text(tracker)):
+        text = latest_text(tracker)
+        if latest_intent(tracker) == "request_human" and _NUMBER_ASKED.search(text):
+            dispatcher.utter_message(text=f"{team_line(tracker.get_slot('council'))} Or I can ask them to contact you.")
+        if _PA_PROBLEM.search(text):
             dispatcher.utter_message(text=pa_problem_line(tracker.get_slot("council")))
         dispatcher.utter_message(response="utter_ask_handoff_name")
         return []
+
+
+class ActionHandoffNotSent(Action):
+    """The form was stopped: say nothing was sent, and forget its answers, so a later request
+    starts afresh instead of picking up the old form where it stopped."""
+
+    def name(self) -> Text:
+        return "action_handoff_not_sent"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        dispatcher.utter_message(response="utter_handoff_not_sent")
+        return [SlotSet(slot, None) for slot in FORM_SLOTS]
+
+
+# "what's the number for the leaving care team": the number, then the offer of a call back.
+_NUMBER_ASKED = re.compile(r"\b(?:number|phone number|contact details|how do i (?:contact|ring|call|get hold of))\b", re.I)
 
 
 def pa_problem_line(council: Optional[str]) -> str:

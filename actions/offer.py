@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import buttons, channel_of, council_label, engine, knowledge_base
 from actions.concern import say_concern
 from knowledge.content import NATIONAL, Entitlement
+from knowledge.feelings import feeling_line
 from knowledge.hours import describe_hours
 from knowledge.retrieval import Hit
 from services.unanswered import record_unanswered
@@ -87,13 +88,16 @@ STATUS_WORDS = {
 
 
 def who_can_get(entitlement: Entitlement) -> str:
-    """'young parents, aged 18 to 24' (empty when it is every care leaver of any age)."""
+    """'young parents, aged 18 until you're 25' (empty when it is every care leaver of any age).
+
+    max_age is the last age that counts (24 for "up to 25"), so it is said as the birthday
+    it ends on: "aged 16 to 24" on a card titled "until you're 25" read as a contradiction."""
     parts = [STATUS_WORDS[s] for s in entitlement.statuses if s != "care_leaver"]
-    low, high = entitlement.min_age, entitlement.max_age
+    low, high = entitlement.min_age, entitlement.max_age  # max_age 24: until the 25th birthday
     if low is not None and high is not None:
-        parts.append(f"aged {low} to {high}")
+        parts.append(f"{low} until you're {high + 1}")
     elif high is not None:
-        parts.append(f"up to age {high}")
+        parts.append(f"under {high + 1}")
     elif low is not None:
         parts.append(f"aged {low} or over")
     return ", ".join(parts)
@@ -281,22 +285,32 @@ def phone_card(entitlement: Entitlement) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def seen_again(entitlement: Entitlement, just_shown: bool, council: Optional[str]) -> str:
+    """A card the young person has already seen, asked about again: not the card twice, but
+    what it didn't say up front (how to get it), and who can answer what the offer doesn't.
+
+    Just shown (the answer before this one): the new question is about it ("when is it
+    paid?"). Seen earlier: name it, so they can scroll back, and still give the how-to."""
+    opening = f"About \"{entitlement.title}\":" if just_shown else f"That's \"{entitlement.title}\", which I showed you above."
+    return f"{opening} How to get it: {entitlement.how_to_get} If that doesn't answer it, ask: {team_line(council)}"
+
+
 def show_page(
     dispatcher: CollectingDispatcher, found: Sequence[Entitlement], shown: List[str], size: int = PAGE_SIZE,
-    sms: bool = False, seen: Sequence[str] = (),
+    sms: bool = False, seen: Sequence[str] = (), previous: Sequence[str] = (), council: Optional[str] = None,
 ) -> List[str]:
     """Show the next answer and return the ids shown for this question so far.
 
     One card at a time, for a phone: on the web the other clear matches (up to `size` in
     all) follow as buttons by title, the rest behind "More". A card already shown earlier
-    in the conversation (`seen`) is named, not repeated. SMS gets the compact card (its
+    in the conversation (`seen`) is named, not repeated (seen_again). SMS gets the compact card (its
     facts and source in one text; numbered options would cost the texter)."""
     waiting = [e for e in found if e.id not in shown]
     if not waiting:
         return shown
     first, others = waiting[0], waiting[1:size]
     if first.id in seen:
-        text = f"That's \"{first.title}\", which I showed you above."
+        text = seen_again(first, just_shown=bool(previous) and first.id == previous[-1], council=council)
     else:
         text = sms_card(first) if sms else phone_card(first)
     more = [("More", "more")] if len(waiting) > 1 and not others else []
@@ -322,6 +336,9 @@ class ActionAnswerOffer(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         parse = question_event(tracker)
+        feeling = feeling_line(parse.get("text"), turn=len(tracker.get_slot("seen_ids") or []))
+        if feeling:  # a feeling they named comes before the facts (and before the safety line)
+            dispatcher.utter_message(text=feeling)
         say_concern(dispatcher, tracker, parse)
         text, intent = parse.get("text", ""), (parse.get("intent") or {}).get("name")
         topics = in_context(parse, candidate_topics(parse), previous_topic(tracker)) or [tracker.get_slot("topic")]
@@ -379,7 +396,8 @@ def answer(
         record_unanswered(engine(), tracker.sender_id, text, council, tracker.get_slot("topic"), intent)
     sms = channel_of(tracker) == "sms"
     seen = tracker.get_slot("seen_ids") or []
-    shown = show_page(dispatcher, [h.entitlement for h in hits], [], first_page_size(hits), sms, seen)
+    shown = show_page(dispatcher, [h.entitlement for h in hits], [], first_page_size(hits), sms, seen,
+                      previous=tracker.get_slot("shown_ids") or [], council=council)
     return events + [SlotSet("shown_ids", shown), SlotSet("seen_ids", seen_after(tracker, shown))]
 
 
@@ -416,7 +434,7 @@ def more_answers(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Eve
         dispatcher.utter_message(text=f"That's everything I have on that. {team_line(tracker.get_slot('council'))}")
         return []
     seen = tracker.get_slot("seen_ids") or []
-    shown = show_page(dispatcher, found, shown, sms=channel_of(tracker) == "sms", seen=seen)
+    shown = show_page(dispatcher, found, shown, sms=channel_of(tracker) == "sms", seen=seen, council=tracker.get_slot("council"))
     return [SlotSet("shown_ids", shown), SlotSet("seen_ids", seen_after(tracker, shown))]
 
 

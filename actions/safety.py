@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -21,7 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import channel_of, engine, knowledge_base
+from actions.common import channel_of, engine, knowledge_base, latest_text
 from bot.config import load_settings
 from bot.notify import notify_in_background
 from bot.referral_spool import spool_referral
@@ -58,13 +59,62 @@ class ActionCrisis(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         council = tracker.get_slot("council")
         kind = ((tracker.latest_message or {}).get("crisis") or {}).get("kind")
+        stop_form = [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("handoff_reason", "crisis")]
+        before = kind_just_answered(tracker)
+        if before is not None and kind in (before, None, "immediate_danger") and not new_immediate_danger(kind, before):
+            # The help was just given: a second message ("no its not safe he checks my phone",
+            # "i cant ring the police") gets an answer to it, not the same block again.
+            await answer_after_crisis(dispatcher, tracker, before)
+            await flag_urgent(tracker, council, kind=before)
+            return stop_form
         reply = compose(kind, council_contacts(council), channel_of(tracker), age=tracker.get_slot("age"))
         if reply.help is None:
             dispatcher.utter_message(response="utter_crisis_help")
         for message in reply.messages:
             dispatcher.utter_message(**message.as_dict())
         await flag_urgent(tracker, council, kind=kind)
-        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("handoff_reason", "crisis")]
+        return stop_form
+
+
+# "No, it's not safe" typed rather than tapped, after "is it safe to contact you on this phone?"
+_PHONE_NOT_SAFE = re.compile(
+    r"^\W*no\b|\bnot safe\b|\bisn'?t safe\b|\bunsafe\b|\b(?:checks|reads|looks at|goes through|has|takes) my (?:phone|messages|texts)\b",
+    re.I,
+)
+
+
+def new_immediate_danger(kind: Optional[str], before: str) -> bool:
+    """Danger now after a reply for something else (a knife at the door after a suicide
+    disclosure) needs its own full help, 999 first."""
+    return kind == "immediate_danger" and before != "immediate_danger" and not default_kinds().kind(before).immediate_danger
+
+
+def kind_just_answered(tracker: Tracker) -> Optional[str]:
+    """The kind of danger of the crisis reply that came just before this message, if one did."""
+    events = list(tracker.events)
+    users = [i for i, event in enumerate(events) if event.get("event") == "user"]
+    if len(users) < 2:
+        return None
+    for event in reversed(events[users[-2]:users[-1]]):
+        if event.get("event") == "action" and event.get("name") not in ("action_listen", "action_validate_slot_mappings"):
+            if event.get("name") != "action_crisis":
+                return None
+            return (((events[users[-2]].get("parse_data") or {}).get("crisis")) or {}).get("kind") or last_crisis_kind(tracker)
+    return None
+
+
+async def answer_after_crisis(dispatcher: CollectingDispatcher, tracker: Tracker, kind_id: Optional[str]) -> None:
+    """A second message straight after the crisis reply: for abuse at home, "not safe" means
+    don't use this phone; otherwise say we're still here and keep the kind's help one tap away."""
+    kind = default_kinds().kind(kind_id)
+    if kind is not None and kind.ask_phone_safe and _PHONE_NOT_SAFE.search(latest_text(tracker)):
+        await decline_contact(dispatcher, tracker, kind_id)
+        return
+    help_message = compose(kind_id, council_contacts(tracker.get_slot("council")), channel_of(tracker)).help
+    text = default_kinds().lines["still_here"]
+    if help_message is not None and channel_of(tracker) == "sms":
+        text += "\n" + "\n".join(help_message.text.splitlines()[1:3])  # the first numbers again, as text
+    dispatcher.utter_message(text=text, buttons=[{"title": b.title, "payload": b.payload} for b in help_message.buttons] if help_message else [])
 
 
 async def flag_urgent(tracker: Tracker, council: Optional[str], kind: Optional[str] = None) -> None:
@@ -127,16 +177,20 @@ class ActionCrisisNoContact(Action):
         return "action_crisis_no_contact"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        kind_id = last_crisis_kind(tracker)
-        dispatcher.utter_message(**contact_declined(kind_id, channel_of(tracker)).as_dict())
-        kind = default_kinds().kind(kind_id)
-        not_safe = kind is not None and kind.ask_phone_safe
-        try:
-            urgent = await asyncio.to_thread(record_contact_wish, engine(), tracker.sender_id,
-                                             NOT_ON_THIS_PHONE if not_safe else NO_CONTACT, tell_again=not_safe)
-        except Exception:  # noqa: BLE001 - the reply is given; the transcript still holds the answer
-            logger.exception("could not record the contact wish of %s", tracker.sender_id)
-            return []
-        if urgent is not None and urgent.email_owed:
-            start_email(urgent.referral_id)
+        await decline_contact(dispatcher, tracker, last_crisis_kind(tracker))
         return []
+
+
+async def decline_contact(dispatcher: CollectingDispatcher, tracker: Tracker, kind_id: Optional[str]) -> None:
+    """Say the "no" back and write it on the urgent referral (a fresh e-mail for "not safe")."""
+    dispatcher.utter_message(**contact_declined(kind_id, channel_of(tracker)).as_dict())
+    kind = default_kinds().kind(kind_id)
+    not_safe = kind is not None and kind.ask_phone_safe
+    try:
+        urgent = await asyncio.to_thread(record_contact_wish, engine(), tracker.sender_id,
+                                         NOT_ON_THIS_PHONE if not_safe else NO_CONTACT, tell_again=not_safe)
+    except Exception:  # noqa: BLE001 - the reply is given; the transcript still holds the answer
+        logger.exception("could not record the contact wish of %s", tracker.sender_id)
+        return
+    if urgent is not None and urgent.email_owed:
+        start_email(urgent.referral_id)

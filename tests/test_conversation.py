@@ -244,8 +244,16 @@ def test_more_shows_the_next_answers(bot):
 def test_a_card_already_shown_is_named_not_repeated(bot):
     sender = new_sender()
     [card] = cards(bot.say(sender, "do i pay council tax", council="walsall"))
+    bot.say(sender, "is there a free gym")
     again = texts(bot.say(sender, "do care leavers have to pay council tax"))
-    assert "which I showed you above" in again and card not in again
+    assert "which I showed you above" in again and card not in again and "How to get it:" in again
+
+
+def test_a_question_about_the_card_just_shown_gets_what_it_did_not_say(bot):
+    sender = new_sender()
+    [card] = cards(bot.say(sender, "do i pay council tax", council="walsall"))
+    reply = texts(bot.say(sender, "wait so do i have to pay council tax or not"))
+    assert reply.startswith("About") and "How to get it:" in reply and card not in reply
 
 
 def test_did_that_help_is_asked_now_and_then_not_after_every_answer(bot):
@@ -260,3 +268,16 @@ def test_no_it_did_not_help_offers_the_next_closest_and_a_person(bot):
     bot.say(sender, "what money help is there", council="walsall")
     reply = bot.say(sender, "no, that didn't help")
     assert "Talk to a person" in texts(reply) and len(reply[0].get("buttons") or []) >= 2
+
+
+def test_a_feeling_named_is_acknowledged_before_the_facts(bot):
+    sender = new_sender()
+    messages = bot.say(sender, "im really scared i wont be able to pay my rent this month", council="walsall")
+    said = [m.get("text") or "" for m in messages]
+    feeling = next(i for i, text in enumerate(said) if text.startswith("That sounds scary"))
+    assert cards(messages) and feeling < said.index(cards(messages)[0]), said
+
+
+def test_no_feeling_line_when_none_is_named(bot):
+    messages = bot.say(new_sender(), "do i pay council tax", council="walsall")
+    assert not any(m.get("text", "").startswith(("That sounds", "I'm sorry you")) for m in messages)

@@ -79,3 +79,29 @@ def test_no_thanks_to_a_worker_after_a_crisis_is_respected_honestly(bot):
     assert "Nobody will contact you unless you ask" in reply and "The team still knows" in reply
     urgent = [r for r in referrals(bot, sender) if r.priority == "urgent"]
     assert urgent and urgent[0].contact_method.startswith("none")
+
+
+def test_typed_not_safe_after_the_phone_question_is_heard_not_answered_with_the_same_block(bot):
+    sender = new_sender()
+    first = say(bot, sender, "my boyfriend hit me again last night and i'm scared to go back", council="walsall")
+    reply = texts(say(bot, sender, "no its not safe he checks my phone"))
+    assert "Nobody from the team will call or text this phone" in reply
+    assert first[0]["text"] not in reply
+    urgent = [r for r in referrals(bot, sender) if r.priority == "urgent"]
+    assert urgent and urgent[0].contact_method.startswith("not on this phone")
+
+
+def test_a_second_message_after_the_crisis_reply_gets_an_answer_with_the_help_one_tap_away(bot):
+    sender = new_sender()
+    first = say(bot, sender, "the older lads keep making me take bags to other towns and i owe them", council="walsall")
+    second = say(bot, sender, "i cant ring the police, they would know it was me, they make me carry stuff for them")
+    assert "I'm still here" in second[0]["text"] and first[0]["text"] not in texts(second)
+    assert any(b["payload"] == "tel:0800555111" for b in second[0]["buttons"]), second[0]["buttons"]
+    assert len([r for r in referrals(bot, sender) if r.priority == "urgent"]) == 1
+
+
+def test_new_danger_after_a_different_crisis_gets_its_own_full_help(bot):
+    sender = new_sender()
+    say(bot, sender, "i want to end it all", council="walsall")
+    reply = say(bot, sender, "theres a man outside my door with a knife right now")
+    assert "call 999 now" in texts(reply) and "I'm still here" not in texts(reply)

@@ -129,6 +129,17 @@ def test_when_the_pa_is_the_problem_the_team_and_an_advocate_are_offered(bot):
     assert bot.slot(sender, "requested_slot") == "handoff_name"
 
 
+def test_changing_your_mind_in_the_form_stops_it_and_a_later_request_starts_afresh(bot):
+    sender = new_sender()
+    bot.say(sender, "can my PA call me", council="walsall")
+    bot.say(sender, "Lee")
+    assert "haven't sent anything" in texts(bot.say(sender, "actually i dont want anyone to contact me"))
+    assert bot.slot(sender, "handoff_name") is None
+    reply = texts(bot.say(sender, "whats the number for the leaving care team"))
+    assert "01632 960201" in reply and bot.slot(sender, "requested_slot") == "handoff_name"
+    assert not referrals(bot, sender)
+
+
 def test_advocate_gives_details_and_can_refer(bot):
     sender = new_sender()
     reply = texts(bot.say(sender, "I want an advocate", council="walsall"))
@@ -191,8 +202,10 @@ def test_urgent_flag_is_emailed(bot):
 def test_three_crisis_messages_make_one_urgent_referral_and_one_email(bot):
     sender = new_sender()
     seen = {"council": "walsall", "notice_seen": True}  # the widget showed the privacy notice
-    for text in ("i want to kill myself", "i dont want to be here anymore", "i want to end it all tonight"):
-        assert bot.say(sender, text, metadata=seen)[0]["text"].startswith(CRISIS_FIRST_LINE), text
+    replies = [bot.say(sender, text, metadata=seen) for text in ("i want to kill myself", "i dont want to be here anymore", "i want to end it all tonight")]
+    assert replies[0][0]["text"].startswith(CRISIS_FIRST_LINE)
+    for reply in replies[1:]:  # straight after the help: not the same block, the numbers one tap away
+        assert reply[0]["text"].startswith("I'm still here") and any(b["payload"].startswith("tel:") for b in reply[0]["buttons"])
     [flag] = [r for r in referrals(bot, sender) if r.priority == "urgent"]
     assert flag.reason == "crisis" and len(flag.detail.splitlines()) == 3, flag.detail
     assert wait_for(lambda: [m for m in bot.smtp_messages if f"referral #{flag.id} " in m["data"]])

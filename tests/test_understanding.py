@@ -232,3 +232,15 @@ def test_bye_during_the_hand_off_ends_it_without_sending(bot):
     assert "haven't sent anything" in reply and "Bye" in reply
     assert not (bot.tracker(sender)["active_loop"] or {}).get("name")
     assert bot.slot(sender, "topic") == "smalltalk"
+
+
+@pytest.mark.parametrize("text, age", [
+    ("I was in care with Walsall from age 12 to 18", None),
+    ("in foster care since 14, im 19 now", 19),
+    ("when i was 15 i went into care, now im 20", 20),
+    ("aged 17", 17),
+    ("i'm 22", 22),
+])
+def test_an_age_in_a_story_is_not_taken_as_the_age_now(text, age):
+    from actions.common import parse_age
+    assert parse_age(text, answer_expected=False) == age

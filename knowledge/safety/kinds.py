@@ -69,6 +69,7 @@ LINE_NAMES: Tuple[str, ...] = (
     "phone_not_safe_web",
     "phone_not_safe_sms",
     "contact_declined",
+    "still_here",
 )
 COUNCIL_CONTACTS = ("leaving_care_team", "emergency_duty_team")
 NOT_CONFIRMED = "not confirmed in the sources available here"
