@@ -22,11 +22,9 @@ from services.referrals import NewReferral, create_referral
 
 logger = logging.getLogger(__name__)
 CONCERN_OPENING = "If you're not safe right now"  # how concern_line begins: said once a conversation
-# The line costs a reader a second; a note costs a worker a read. At the concern level (0.15)
-# a third of the ordinary questions of the blind set would leave one, so staff are told
-# from this classifier score (about one in eight there), or when the router itself read
-# danger (source "router"), or a pattern fired on a message read as calm (source "rule"/"both").
-NOTE_SCORE = 0.5
+# Every concern that reaches here leaves a note: the classifier raises one only from
+# knowledge.safety.classifier.CONCERN_THRESHOLD (0.5), and a pattern read as calm or the
+# router's own crisis reading are worth a worker's look.
 
 
 def concern_in(parse: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
@@ -57,8 +55,6 @@ def say_concern(dispatcher: CollectingDispatcher, tracker: Tracker, parse: Optio
     if concern is None or concern_said_before(tracker):
         return
     dispatcher.utter_message(text=concern_line(default_kinds()))
-    if concern.get("source") == "classifier" and float(concern.get("score") or 0.0) < NOTE_SCORE:
-        return
     referral = NewReferral(
         conversation_id=tracker.sender_id,
         reason="crisis",

@@ -49,6 +49,7 @@ __all__ = [
     "DEFAULT_EXAMPLES_PATH",
     "NONE",
     "ALERT_THRESHOLD",
+    "CONCERN_THRESHOLD",
     "THRESHOLD",
     "CrisisClassifier",
     "Examples",
@@ -83,6 +84,12 @@ THRESHOLD = 0.15
 # calm reading (calm.py): 0.95 flags 2.5% of them (the aim is at most 3%), 0.90 flags 3.4%.
 # The patterns always raise an alert (unless calm.py reads the message as about the past).
 ALERT_THRESHOLD = 0.95
+# Below ALERT_THRESHOLD, the classifier alone raises a concern (999 and Samaritans before the
+# answer, and a note for staff) from this score. At THRESHOLD (0.15) that line came before 22%
+# of the eval sets' ordinary messages ("where is this from?" read as 'missing'), wearing down
+# the real warnings; at 0.5 it is 7.7% and still reaches 54 of the 62 crisis messages that
+# were not alerts (2026-12-01, all tests/eval sets and the outside sample).
+CONCERN_THRESHOLD = 0.5
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when there: the files are read on every start
 WINDOW, STRIDE, LONG = 12, 6, 16  # words per window, step, and the length from which windows are used

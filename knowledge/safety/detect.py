@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Dict, Optional
 
 from .calm import CalmReader, default_calm
-from .classifier import ALERT_THRESHOLD, CrisisClassifier, default_classifier
+from .classifier import ALERT_THRESHOLD, CONCERN_THRESHOLD, CrisisClassifier, default_classifier
 from .crisis import CrisisMatcher, default_matcher
 
 __all__ = ["ALERT", "CONCERN", "Assessment", "CrisisDetector", "default_detector"]
@@ -62,7 +62,7 @@ class CrisisDetector:
         fired = kind is not None and self.classifier.fires(text, score)
         if hit is not None:
             found = Assessment(hit.category, "both" if fired else "rule", hit.pattern_id, score)
-        elif fired:
+        elif fired and score >= CONCERN_THRESHOLD:
             found = Assessment(kind, "classifier", None, score, level=ALERT if score >= ALERT_THRESHOLD else CONCERN)
         else:
             return None
