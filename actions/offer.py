@@ -272,17 +272,31 @@ CARD_BUTTONS = (("How do I get it?", "how do I get it"), ("Where is this from?",
 PERSON_BUTTON = ("Talk to a person", "I want to talk to a person")
 
 
-def phone_card(entitlement: Entitlement) -> str:
-    """The first message of an answer, for a phone screen: what it is, how much, who can get it.
+PHONE_SCREEN = 300  # characters: about what a 375 px phone shows without scrolling
+HOW_LABEL = "How to get it: "
 
-    How to get it and where it comes from are one tap away (CARD_BUTTONS), so the first
-    message stays within about 300 characters (tests/test_replies.py holds every entry to it)."""
+
+def phone_card(entitlement: Entitlement) -> str:
+    """The first message of an answer, for a phone screen: what it is, how much, who can get it,
+    and how to get it when that still fits.
+
+    Otherwise "How do I get it?" is a button (CARD_BUTTONS), as is where it comes from, so
+    the first message stays within PHONE_SCREEN (tests/test_replies.py holds every entry to it)."""
     lead = "Coming soon: " if entitlement.availability == "planned" else ""
     who = who_can_get(entitlement)
     lines = [f"{lead}{entitlement.title}", entitlement.answer,
              f"How much: {entitlement.amount.describe()}." if entitlement.amount else "",
              f"Who: {who}." if who else ""]
-    return "\n".join(line for line in lines if line)
+    card = "\n".join(line for line in lines if line)
+    with_how = f"{card}\n{HOW_LABEL}{entitlement.how_to_get}"
+    return with_how if len(with_how) <= PHONE_SCREEN else card
+
+
+def card_buttons(entitlement: Entitlement) -> List[tuple]:
+    """The card's one-tap details: how to get it (unless the card already says) and where from."""
+    if HOW_LABEL in phone_card(entitlement):
+        return [CARD_BUTTONS[1]]
+    return list(CARD_BUTTONS)
 
 
 def seen_again(entitlement: Entitlement, just_shown: bool, council: Optional[str]) -> str:
@@ -314,7 +328,8 @@ def show_page(
     else:
         text = sms_card(first) if sms else phone_card(first)
     more = [("More", "more")] if len(waiting) > 1 and not others else []
-    dispatcher.utter_message(text=text, buttons=buttons(*CARD_BUTTONS, *more, PERSON_BUTTON) if not sms else buttons(*more, PERSON_BUTTON))
+    details = card_buttons(first) if not sms and first.id not in seen else []
+    dispatcher.utter_message(text=text, buttons=buttons(*details, *more, PERSON_BUTTON))
     if others and not sms:
         dispatcher.utter_message(text="Also in the offer:", buttons=buttons(*[(e.title, e.title) for e in others]))
     if not sms and len(seen) % RATE_EVERY == 0:  # a one-tap rating now and then, for the staff's report

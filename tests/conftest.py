@@ -115,8 +115,8 @@ def texts(messages: List[dict]) -> str:
 
 
 def cards(messages: List[dict]) -> List[str]:
-    """The answer cards of one turn: the messages with the card's "How do I get it?" button."""
-    return [m.get("text") or "" for m in messages if any(b.get("title") == "How do I get it?" for b in m.get("buttons") or [])]
+    """The answer cards of one turn: the messages with the card's "Where is this from?" button."""
+    return [m.get("text") or "" for m in messages if any(b.get("title") == "Where is this from?" for b in m.get("buttons") or [])]
 
 
 def new_sender() -> str:

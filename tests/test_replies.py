@@ -16,7 +16,7 @@ import actions.offer as offer
 from knowledge.content import load_offers
 from tests.conftest import ROOT
 
-PHONE_SCREEN = 300
+PHONE_SCREEN = offer.PHONE_SCREEN
 CONTENT = load_offers()
 
 
@@ -40,11 +40,11 @@ def test_the_first_message_of_every_answer_card_fits_a_phone_screen(entry):
     assert entry.title in card and entry.answer in card
 
 
-def test_how_to_get_it_and_the_source_are_one_tap_away_not_in_the_first_message():
-    entry = next(e for e in CONTENT.entitlements if e.how_to_get and e.council != "national")
-    card = offer.phone_card(entry)
-    assert entry.how_to_get not in card and "Checked" not in card
-    assert [title for title, _ in offer.CARD_BUTTONS] == ["How do I get it?", "Where is this from?"]
+@pytest.mark.parametrize("entry", CONTENT.entitlements, ids=lambda e: e.id)
+def test_how_to_get_it_is_in_the_card_or_one_tap_away_and_the_source_one_tap_away(entry):
+    card, taps = offer.phone_card(entry), [title for title, _ in offer.card_buttons(entry)]
+    assert (f"How to get it: {entry.how_to_get}" in card) != ("How do I get it?" in taps)
+    assert "Where is this from?" in taps and "Checked" not in card
 
 
 def response_texts():
