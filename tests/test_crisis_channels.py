@@ -70,3 +70,9 @@ def test_database_down_still_gives_the_kinds_help(monkeypatch):
     monkeypatch.setattr(safety, "_knowledge", down)
     replies = safety.failure_replies("i've got nowhere to sleep tonight", "walsall")
     assert "Shelter" in replies[0] and "Call your council's out-of-hours number" in replies[0]
+
+
+def test_the_failure_path_keeps_the_tap_to_call_buttons_on_the_web(knowledge):
+    messages = safety.failure_messages("i want to kill myself", "walsall", "rest")
+    assert {"title": "Call 999", "payload": "tel:999"} in messages[0]["buttons"]
+    assert all("buttons" not in m for m in safety.failure_messages("i want to kill myself", "walsall", "sms")[:1])

@@ -17,7 +17,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.collector import ChannelCollector
-from bot.channels.safety import NOT_A_TURN, SENDER_ID, clean_metadata, failed_turn, neutralise, turn_sender
+from bot.channels.safety import NOT_A_TURN, SENDER_ID, clean_metadata, failed_turn_messages, neutralise, turn_sender
 from bot.channels.takeover import WORKER_HAS_IT, is_paused, parse_since, staff_update
 
 logger = logging.getLogger(__name__)
@@ -78,9 +78,9 @@ class PathfinderRestInput(RestInput):
                 collector.messages.append({"recipient_id": sender, "text": WORKER_HAS_IT})
             if failed or not collector.messages:
                 said = " ".join(m.get("text") or "" for m in collector.messages)
-                for reply in failed_turn(sender, text, metadata.get("council"), self.name()):
-                    if reply not in said:
-                        collector.messages.append({"recipient_id": sender, "text": reply})
+                for reply in failed_turn_messages(sender, text, metadata.get("council"), self.name()):
+                    if reply["text"] not in said:
+                        collector.messages.append({"recipient_id": sender, **reply})
             return response.json(collector.messages)
 
         return webhook

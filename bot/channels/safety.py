@@ -119,15 +119,22 @@ def crisis_signal(text: str) -> Optional[Dict[str, Optional[str]]]:
 
 
 def crisis_help(kind: Optional[str], council_id: Optional[str], channel: str = "rest") -> List[str]:
-    """The kind's help and the council's out-of-hours team, as the action would say them, but
-    honest that a failed turn cannot promise a worker soon (and no offer: nothing would
-    handle the answer). The generic reply when the kind is unknown or composing fails."""
+    """The words of crisis_messages (for channels that send text only)."""
+    return [message["text"] for message in crisis_messages(kind, council_id, channel)]
+
+
+def crisis_messages(kind: Optional[str], council_id: Optional[str], channel: str = "rest") -> List[Dict[str, Any]]:
+    """The kind's help and the council's out-of-hours team, as the action would say them (on
+    the web with its tap-to-call buttons), but honest that a failed turn cannot promise a
+    worker soon (and no offer: nothing would handle the answer). The generic reply when the
+    kind is unknown or composing fails."""
     try:
         reply = compose(kind, _contacts(council_id), channel, worker_told=False, offer=False)
     except Exception:  # noqa: BLE001 - never let the safety net itself fail
         logger.exception("could not compose the crisis help for a failed turn")
-        return [_crisis_help()]
-    return [reply.help.text if reply.help else _crisis_help(), reply.council.text]
+        return [{"text": _crisis_help()}]
+    first = reply.help.as_dict() if reply.help else {"text": _crisis_help()}
+    return [first, reply.council.as_dict()]
 
 
 def _contacts(council_id: Optional[str]) -> CouncilContacts:
@@ -141,13 +148,27 @@ def _contacts(council_id: Optional[str]) -> CouncilContacts:
 
 def failure_replies(text: str, council_id: Optional[str], channel: str = "rest",
                     signal: Optional[Dict[str, Optional[str]]] = None) -> List[str]:
+    """The words of failure_messages (for channels that send text only)."""
+    return [message["text"] for message in failure_messages(text, council_id, channel, signal)]
+
+
+def failure_messages(text: str, council_id: Optional[str], channel: str = "rest",
+                     signal: Optional[Dict[str, Optional[str]]] = None) -> List[Dict[str, Any]]:
     """What to say when a turn failed: the help for the kind of danger first if the message
     signals danger (the crisis check runs here too, so no failure can swallow a crisis), then
     a number to call."""
     signal = signal if signal is not None else crisis_signal(text)
-    replies = crisis_help(signal.get("kind"), council_id, channel) if signal else []
-    replies.append(failure_message(council_id))
+    replies = crisis_messages(signal.get("kind"), council_id, channel) if signal else []
+    replies.append({"text": failure_message(council_id)})
     return replies
+
+
+def failed_turn_messages(sender: str, text: str, council_id: Optional[str], channel: str) -> List[Dict[str, Any]]:
+    """failed_turn's replies as messages: on the web the crisis numbers keep their buttons."""
+    signal = crisis_signal(text)
+    if signal:
+        spool_failed_crisis(sender, text, council_id, channel, signal)
+    return failure_messages(text, council_id, channel, signal)
 
 
 def failed_turn(sender: str, text: str, council_id: Optional[str], channel: str) -> List[str]:
@@ -158,10 +179,7 @@ def failed_turn(sender: str, text: str, council_id: Optional[str], channel: str)
     the turn did make one, the import adds to it instead (one open urgent referral per
     conversation and kind), so spooling when unsure costs nothing.
     """
-    signal = crisis_signal(text)
-    if signal:
-        spool_failed_crisis(sender, text, council_id, channel, signal)
-    return failure_replies(text, council_id, channel, signal)
+    return [message["text"] for message in failed_turn_messages(sender, text, council_id, channel)]
 
 
 def spool_failed_crisis(sender: str, text: str, council_id: Optional[str], channel: str,

@@ -19,7 +19,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.safety import COUNCIL_ID, NOT_A_TURN, SENDER_ID, clean_metadata, clean_text, failed_turn, turn_sender
+from bot.channels.safety import COUNCIL_ID, NOT_A_TURN, SENDER_ID, clean_metadata, clean_text, failed_turn_messages, turn_sender
 from bot.config import Settings, load_settings
 from bot.cors import checked_origins
 from knowledge.content import Council
@@ -198,8 +198,8 @@ def _checked_turn(request: Request) -> Optional[Dict[str, Any]]:
     return {"sender": sender, "message": clean_text(body["message"]), "metadata": clean_metadata(body.get("metadata"))}
 
 
-def _failure_turn(turn: Dict[str, Any]) -> List[Dict[str, str]]:
+def _failure_turn(turn: Dict[str, Any]) -> List[Dict[str, Any]]:
     """The REST channel's failure replies (crisis numbers first when needed), in its format;
     a message that signals danger is spooled as an urgent referral (the bot may not have seen it)."""
-    replies = failed_turn(turn["sender"], turn["message"], turn["metadata"].get("council"), "rest")
-    return [{"recipient_id": turn["sender"], "text": text} for text in replies]
+    replies = failed_turn_messages(turn["sender"], turn["message"], turn["metadata"].get("council"), "rest")
+    return [{"recipient_id": turn["sender"], **reply} for reply in replies]
