@@ -41,6 +41,10 @@ NOTHING_SCORE = 0.12  # below this, no entry shares enough with the question to 
 # beats the router's guess: a question a council or worker added answers on the next reload.
 KNOWN_QUESTION_SCORE = 0.7
 ELSEWHERE_SHARE = 0.5  # the section's best scores under half the best of all: answer from the best of all
+# Below this confidence in its best topic, the NLU's guess only weighs the ranking of every
+# entry (score x (1 + topic share)) instead of choosing the section to look in: "is there a
+# drugs service i can just turn up to" read 0.35 relationships, 0.34 participation.
+UNSURE_SHARE = 0.5
 
 
 def source_name(entitlement: Entitlement) -> str:
@@ -357,7 +361,8 @@ class ActionAnswerOffer(Action):
         say_concern(dispatcher, tracker, parse)
         text, intent = parse.get("text", ""), (parse.get("intent") or {}).get("name")
         topics = in_context(parse, candidate_topics(parse), previous_topic(tracker)) or [tracker.get_slot("topic")]
-        events = answer(dispatcher, tracker, text, intent, topics, may_ask=unsure_between(parse, topics))
+        events = answer(dispatcher, tracker, text, intent, topics, may_ask=unsure_between(parse, topics),
+                        shares=topic_shares(parse))
         if topics[0] != tracker.get_slot("topic") and not any(e.get("name") == "topic" for e in events):
             events = [SlotSet("topic", topics[0]), *events]
         return events
@@ -372,6 +377,7 @@ def answer(
     council: Optional[str] = None,
     age: Optional[int] = None,
     may_ask: bool = False,
+    shares: Optional[Dict[str, float]] = None,
 ) -> List[EventType]:
     """Show the best entries for `text` in these topics, ask which was meant (when `may_ask`:
     the NLU was unsure between two topics), or say honestly that the offer has nothing on it
@@ -386,6 +392,12 @@ def answer(
         # "help with rent" is housing, but the entry that answers it is filed under money: when
         # the section has nothing close, the best entry of any section answers.
         hits = everything
+    if shares and max(shares.values(), default=0.0) < UNSURE_SHARE and everything and everything[0].score > NOTHING_SCORE:
+        # The NLU is unsure of the topic: rather than look only in its guess, rank every entry
+        # by its words, nudged by how likely the NLU found its topic.
+        fused = [Hit(hit.score * (1.0 + shares.get(hit.entitlement.topic, 0.0)), hit.entitlement) for hit in everything]
+        hits = sorted(fused, key=lambda hit: -hit.score)
+        topics = [hits[0].entitlement.topic, *[t for t in topics if t != hits[0].entitlement.topic]]
     if not hits:
         return nothing_found(dispatcher, tracker, intent, text, council)
     events: List[EventType] = []
@@ -402,7 +414,7 @@ def answer(
         events.append(SlotSet("topic", hits[0].entitlement.topic))
     if council == NATIONAL:
         dispatcher.utter_message(text="Here's what every care leaver in England can get. Your council may offer more.")
-    if hits[0].score <= NOTHING_SCORE:
+    if raw_score(everything, hits[0]) <= NOTHING_SCORE:
         # e.g. "register with a GP" where the offer's health section has only mental health:
         # say so rather than pass the section off as the answer, and show staff the gap.
         dispatcher.utter_message(
@@ -414,6 +426,11 @@ def answer(
     shown = show_page(dispatcher, [h.entitlement for h in hits], [], first_page_size(hits), sms, seen,
                       previous=tracker.get_slot("shown_ids") or [], council=council)
     return events + [SlotSet("shown_ids", shown), SlotSet("seen_ids", seen_after(tracker, shown))]
+
+
+def raw_score(everything: Sequence[Hit], hit: Hit) -> float:
+    """The entry's own retrieval score (a fused ranking scales it by the NLU's topic share)."""
+    return next((h.score for h in everything if h.entitlement.id == hit.entitlement.id), hit.score)
 
 
 def nothing_found(
