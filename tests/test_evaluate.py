@@ -104,20 +104,26 @@ def test_holdout_set_meets_its_threshold(bot, capsys):
 
 
 # Blind sets written by helpers who saw neither the training data nor the patterns (frozen):
-# regression guards a little under what was measured on 2026-12-01 (blind 0.91 with crisis
-# recall 0.83 and false alarms 0.03; dialogues 0.83 a turn), not targets. The aims of issues
-# 12 and 13 are higher (0.92, 0.90 a turn, crisis recall 1.0); see the README.
-BLIND = ROOT / "tests" / "eval" / "blind.yml"
-DIALOGUES = ROOT / "tests" / "eval" / "dialogues.yml"
-CRISIS_BLIND = ROOT / "tests" / "eval" / "crisis-blind.yml"
+# regression guards a little under what was measured on 2026-12-01, not targets. The first
+# sets (blind, dialogues, crisis-blind) have since been read to learn from their misses; the
+# second ones (-2) have not, and are the honest measure (README, 'Measuring it'). Measured:
+# blind 0.90 / crisis 0.92 / facts 0.88; dialogues 0.87 a turn; crisis-blind recall 0.87;
+# blind-2 0.92 / crisis 1.00 / facts 0.87; dialogues-2 0.88 a turn / facts 0.74;
+# crisis-blind-2 recall 0.85, false alarms 0.06. The aims of issues 12 and 13 are higher.
+EVAL = ROOT / "tests" / "eval"
+BLIND, DIALOGUES, CRISIS_BLIND = EVAL / "blind.yml", EVAL / "dialogues.yml", EVAL / "crisis-blind.yml"
+BLIND_2, DIALOGUES_2, CRISIS_BLIND_2 = EVAL / "blind-2.yml", EVAL / "dialogues-2.yml", EVAL / "crisis-blind-2.yml"
 
 
 @pytest.mark.parametrize(
     "path, thresholds",
     [
-        (BLIND, ["--min-accuracy", "0.88", "--min-crisis-recall", "0.75", "--min-facts", "0.85"]),
-        (DIALOGUES, ["--min-accuracy", "0.80", "--min-facts", "0.85"]),
-        (CRISIS_BLIND, ["--min-crisis-recall", "0.75"]),
+        (BLIND, ["--min-accuracy", "0.88", "--min-crisis-recall", "0.83", "--min-facts", "0.85"]),
+        (DIALOGUES, ["--min-accuracy", "0.84", "--min-facts", "0.85"]),
+        (CRISIS_BLIND, ["--min-crisis-recall", "0.83"]),
+        (BLIND_2, ["--min-accuracy", "0.90", "--min-crisis-recall", "1.0", "--min-facts", "0.83"]),
+        (DIALOGUES_2, ["--min-accuracy", "0.85", "--min-facts", "0.70"]),
+        (CRISIS_BLIND_2, ["--min-crisis-recall", "0.82"]),
     ],
     ids=lambda value: value.name if isinstance(value, Path) else "",
 )
@@ -128,11 +134,12 @@ def test_blind_sets_hold_their_measured_level(bot, capsys, path, thresholds):
     assert code == 0, out.out + out.err
 
 
-def test_the_blind_crisis_sets_false_alarms_stay_low(bot, tmp_path, capsys):
+@pytest.mark.parametrize("path", [CRISIS_BLIND, CRISIS_BLIND_2], ids=lambda p: p.name)
+def test_the_blind_crisis_sets_false_alarms_stay_low(bot, tmp_path, capsys, path):
     summary = tmp_path / "crisis-blind.json"
-    evaluate.main([str(CRISIS_BLIND), "--url", bot.url, "--token", bot.token, "--json", str(summary)])
+    evaluate.main([str(path), "--url", bot.url, "--token", bot.token, "--json", str(summary)])
     capsys.readouterr()
-    assert json.loads(summary.read_text())["false_alarm_rate"] <= 0.08  # measured 0.06 on its 160 look-alikes
+    assert json.loads(summary.read_text())["false_alarm_rate"] <= 0.08  # measured 0.04 and 0.06 on their look-alikes
 
 
 # ---- crisis kinds and dialogues, against a fake bot ----------------------------------------------
