@@ -45,7 +45,7 @@ _METHODS = (  # first match wins: "text me on this number" is a text, not this c
 )
 _NAME_PREFIX = re.compile(r"^\s*(my name is|my name's|name'?s|i'?m|i am|it'?s|call me)\s+", re.I)
 # Said between the form's questions, never an answer to one: "thanks" is not a first name.
-ASIDES = frozenset({"thank", "greet", "bot_challenge"})
+ASIDES = frozenset({"thank", "greet", "bot_challenge", "who_sees_this"})
 QUESTION_WORDS = 4  # a question of at least this many words (or with "?") is a question, not a name or a time
 _QUESTION_START = re.compile(
     r"^\W*(?:wait|sorry|also|oh|btw|and|but|ok|okay)?\W*(?:what|whats|what's|how|can|could|do|does|did|is|are|will|would|"
@@ -86,9 +86,12 @@ def contact_value(text: str, method: Optional[str]) -> Optional[str]:
 
 
 def is_aside(text: str, intent: Optional[str]) -> bool:
-    """"thanks!!" or "hi" between the questions. Only when the words hold no possible name:
-    a short name ("Sam", "my name is Jo") can read as a greeting to the NLU."""
-    return intent in ASIDES and clean_name(text) is None
+    """"thanks!!", "hi" or "who will see this?" between the questions. A short name ("Sam",
+    "my name is Jo") can read as a greeting to the NLU, so it is an aside only when the words
+    hold no possible name, or are too many for one."""
+    if intent not in ASIDES or _NAME_PREFIX.match(text):
+        return False
+    return clean_name(text) is None or len(text.split()) >= QUESTION_WORDS
 
 
 def is_question(text: str, intent: Optional[str]) -> bool:

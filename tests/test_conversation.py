@@ -281,3 +281,11 @@ def test_a_feeling_named_is_acknowledged_before_the_facts(bot):
 def test_no_feeling_line_when_none_is_named(bot):
     messages = bot.say(new_sender(), "do i pay council tax", council="walsall")
     assert not any(m.get("text", "").startswith(("That sounds", "I'm sorry you")) for m in messages)
+
+
+def test_who_sees_what_i_write_is_answered_honestly(bot):
+    sender = new_sender()
+    bot.say(sender, "hi", council="walsall")
+    reply = texts(bot.say(sender, "are you going to tell my PA what i said"))
+    assert "not in trouble" in reply and "leaving care team" in reply and "danger" in reply
+    assert bot.slot(sender, "topic") == "smalltalk"
