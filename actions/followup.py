@@ -11,7 +11,8 @@ from rasa_sdk.types import DomainDict
 from actions.common import council_label, knowledge_base, latest_text
 from actions.concern import say_concern
 from actions.offer import (
-    QUESTION_INTENTS, answer, candidate_topics, last_shown, more_answers, question_event, source_name, team_line,
+    POINTING_BACK, POINTING_WORDS, QUESTION_INTENTS, answer, candidate_topics, last_shown, more_answers, question_event,
+    source_name, team_line,
 )
 from knowledge.content import Entitlement
 from knowledge.followup import read_follow_up
@@ -82,3 +83,25 @@ class ActionFollowUp(Action):
         if names_a_topic(tracker):
             return fresh_question(dispatcher, tracker)  # "what about council tax" asks something new
         return answer(dispatcher, tracker, f"{question} {text}", intent, topics)
+
+
+def points_back(tracker: Tracker) -> bool:
+    """A few words about the answer just shown ("what time can i use it", "is that for me"),
+    which the NLU could not place: a follow-up, not out of scope."""
+    text = latest_text(tracker).lower()
+    return len(text.split()) <= POINTING_WORDS and bool(POINTING_BACK.search(text)) and last_shown(tracker) is not None
+
+
+class ActionOutOfScope(Action):
+    """Out of scope, unless it is a short follow-up pointing back at the answer just shown."""
+
+    def name(self) -> Text:
+        return "action_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if points_back(tracker):
+            entry = last_shown(tracker)
+            events = await ActionFollowUp().run(dispatcher, tracker, domain)
+            return [SlotSet("topic", entry.topic), *events]
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return []

@@ -244,3 +244,11 @@ def test_bye_during_the_hand_off_ends_it_without_sending(bot):
 def test_an_age_in_a_story_is_not_taken_as_the_age_now(text, age):
     from actions.common import parse_age
     assert parse_age(text, answer_expected=False) == age
+
+
+def test_a_short_follow_up_the_nlu_cannot_place_is_read_against_the_answer_just_shown(bot):
+    sender = new_sender()
+    bot.say(sender, "whats kooth", council="walsall")
+    reply = texts(bot.say(sender, "what time can i use it"))
+    assert "Sorry, I can't help with that" not in reply and "Kooth" in reply
+    assert bot.slot(sender, "topic") == "health"
