@@ -99,7 +99,7 @@ def who_can_get(entitlement: Entitlement) -> str:
     parts = [STATUS_WORDS[s] for s in entitlement.statuses if s != "care_leaver"]
     low, high = entitlement.min_age, entitlement.max_age  # max_age 24: until the 25th birthday
     if low is not None and high is not None:
-        parts.append(f"{low} until you're {high + 1}")
+        parts.append(f"from {low} until you're {high + 1}")
     elif high is not None:
         parts.append(f"under {high + 1}")
     elif low is not None:
@@ -288,8 +288,9 @@ def phone_card(entitlement: Entitlement) -> str:
     the first message stays within PHONE_SCREEN (tests/test_replies.py holds every entry to it)."""
     lead = "Coming soon: " if entitlement.availability == "planned" else ""
     who = who_can_get(entitlement)
+    amount = entitlement.amount.describe() if entitlement.amount else ""
     lines = [f"{lead}{entitlement.title}", entitlement.answer,
-             f"How much: {entitlement.amount.describe()}." if entitlement.amount else "",
+             f"How much: {amount}." if amount and amount not in entitlement.answer else "",  # said once
              f"Who: {who}." if who else ""]
     card = "\n".join(line for line in lines if line)
     with_how = f"{card}\n{HOW_LABEL}{entitlement.how_to_get}"
