@@ -18,10 +18,11 @@ DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 # topic of the form's question, so their mappings apply only with no form running.
 CONTEXT_INTENTS = {
     "inform_council", "inform_age", "affirm", "deny", "stop", "ask_more", "deny_crisis",
-    "out_of_scope", "nlu_fallback",
+    "greet", "bot_challenge", "out_of_scope", "nlu_fallback",
 }  # not goodbye: "bye" ends any form (data/rules/conversation.yml), so it is never an answer;
-# nor greet, thank, bot_challenge, who_sees_this: no form takes them as an answer (the
-# hand-off form answers them and asks its question again, data/rules/people.yml)
+# nor thank and who_sees_this: no form takes them as an answer (the hand-off form answers
+# them and asks its question again, data/rules/people.yml). greet stays: a name ("Sam")
+# given to the form can read as a greeting, and the turn's topic is the form's.
 
 
 def topic_mappings():

@@ -140,6 +140,16 @@ def test_changing_your_mind_in_the_form_stops_it_and_a_later_request_starts_afre
     assert not referrals(bot, sender)
 
 
+def test_a_question_after_sending_is_answered_not_a_new_form(bot):
+    sender = new_sender()
+    bot.say(sender, "can my PA call me", council="walsall")
+    for answer in ("Jo", "here", "any time", "my rent", "yes"):
+        bot.say(sender, answer)
+    reply = texts(bot.say(sender, "how much is the setting up home grant"))
+    assert "2,000" in reply and "first name" not in reply
+    assert len(referrals(bot, sender)) == 1
+
+
 def test_advocate_gives_details_and_can_refer(bot):
     sender = new_sender()
     reply = texts(bot.say(sender, "I want an advocate", council="walsall"))
