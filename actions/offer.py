@@ -13,6 +13,7 @@ from actions.common import buttons, channel_of, council_label, engine, knowledge
 from actions.concern import say_concern
 from knowledge.content import NATIONAL, Entitlement
 from knowledge.feelings import feeling_line
+from knowledge.followup import lives_elsewhere
 from knowledge.hours import describe_hours
 from knowledge.retrieval import Hit
 from services.unanswered import record_unanswered
@@ -361,12 +362,30 @@ class ActionAnswerOffer(Action):
             dispatcher.utter_message(text=feeling)
         say_concern(dispatcher, tracker, parse)
         text, intent = parse.get("text", ""), (parse.get("intent") or {}).get("name")
+        say_moved_away(dispatcher, tracker, text)
         topics = in_context(parse, candidate_topics(parse), previous_topic(tracker)) or [tracker.get_slot("topic")]
         events = answer(dispatcher, tracker, text, intent, topics, may_ask=unsure_between(parse, topics),
                         shares=topic_shares(parse))
         if topics[0] != tracker.get_slot("topic") and not any(e.get("name") == "topic" for e in events):
             events = [SlotSet("topic", topics[0]), *events]
         return events
+
+
+MOVED_ENTRY = "national-moved-to-another-area"  # knowledge/offers/national.yml
+MOVED_PREFACE = "As you've moved:"
+
+
+def say_moved_away(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> None:
+    """Someone who now lives elsewhere asks about their offer ("i moved to brum, do i still get
+    council tax help"): once a conversation, before the answer, who owes them what (the
+    content's own entry), unless that entry is the answer anyway."""
+    if not lives_elsewhere(text) or any((e.get("text") or "").startswith(MOVED_PREFACE) for e in tracker.events if e.get("event") == "bot"):
+        return
+    entry = next((e for e in knowledge_base().all_entitlements() if e.id == MOVED_ENTRY), None)
+    hits = find_hits(tracker, text, [])
+    if entry is None or (hits and hits[0].entitlement.id == MOVED_ENTRY):
+        return
+    dispatcher.utter_message(text=f"{MOVED_PREFACE} {entry.answer}")
 
 
 def answer(

@@ -78,3 +78,19 @@ def claims_council(text: str, start: int, end: int, has_council: bool) -> bool:
     if not before.strip(" \t-:,.!?") or len(re.findall(r"\w+", before + " " + after)) <= 3:
         return True
     return not has_council
+
+
+# "I live in Leeds now", "moved to brum for work": where they live is not (or no longer) the
+# council that looked after them, which still owes the leaving care support.
+_LIVES_ELSEWHERE = re.compile(
+    r"\b(?:i|we)(?:'?ve|\s+have)?\s+(?:just\s+|recently\s+)?moved\s+(?:to|away|out of|down to|up to)\b"
+    r"|\bi\s*(?:'m|am)?\s*(?:now\s+)?(?:live|living)\s+in\s+[a-z][\w ]{1,30}?\s+now\b"
+    r"|\bi\s+(?:now\s+)?live\s+in\s+(?:a\s+)?(?:different|another|new)\s+(?:area|council|city|town|place)\b"
+    r"|\b(?:moved|living|live)\s+(?:in\s+)?(?:a\s+)?(?:different|another|new)\s+(?:area|council|city|town)\b",
+    re.I,
+)
+
+
+def lives_elsewhere(text: Optional[str]) -> bool:
+    """Whether the message says they now live somewhere else (not which council that is)."""
+    return bool(_LIVES_ELSEWHERE.search(text or ""))

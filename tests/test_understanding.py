@@ -252,3 +252,14 @@ def test_a_short_follow_up_the_nlu_cannot_place_is_read_against_the_answer_just_
     reply = texts(bot.say(sender, "what time can i use it"))
     assert "Sorry, I can't help with that" not in reply and "Kooth" in reply
     assert bot.slot(sender, "topic") == "health"
+
+
+def test_someone_who_has_moved_is_told_who_owes_them_what_before_the_answer(bot):
+    sender = new_sender()
+    messages = bot.say(sender, "i moved to birmingham for work, do i still get council tax help", council="walsall")
+    said = [m.get("text") or "" for m in messages]
+    moved = next(i for i, text in enumerate(said) if text.startswith("As you've moved:"))
+    assert "still gives your leaving care support" in said[moved]
+    assert cards(messages) and moved < said.index(cards(messages)[0])
+    again = texts(bot.say(sender, "i moved to birmingham, is the gym still free"))
+    assert "As you've moved:" not in again  # once a conversation
