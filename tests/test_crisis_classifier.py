@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from knowledge.safety.classifier import (
+    CONCERN_THRESHOLD,
     MIN_NOT_CRISIS,
     MIN_PER_KIND,
     NONE,
@@ -131,17 +132,21 @@ def test_short_explicit_danger_is_still_caught_by_the_patterns():
 
 def test_cross_validated_recall_at_the_shipped_threshold():
     """Recall first: held out, the union (patterns or classifier) catches >= 0.99 of crisis
-    examples and the classifier alone >= 0.9 (scripts/crisis_report.py prints the curve)."""
+    examples and the classifier alone >= 0.9 (scripts/crisis_report.py prints the curve).
+    False alarms are held where a young person sees them: from CONCERN_THRESHOLD, where the
+    classifier alone first puts the safety line before an answer (under it, nothing shows)."""
     examples = load_examples()
     held = cross_validate(examples, ordinary=ordinary_messages())
     matcher = default_matcher()
     crisis = [h for h in held if h.label != NONE]
     union = sum(flagged(h, THRESHOLD) or matcher.match(h.text) is not None for h in crisis) / len(crisis)
-    recall, false_alarms = recall_at(held, THRESHOLD)
-    print(f"\nheld out at {THRESHOLD}: union recall {union:.3f}, classifier recall {recall:.3f}, false alarms {false_alarms:.3f}")
+    recall, _ = recall_at(held, THRESHOLD)
+    _, shown = recall_at(held, CONCERN_THRESHOLD)
+    print(f"\nheld out at {THRESHOLD}: union recall {union:.3f}, classifier recall {recall:.3f}; "
+          f"false alarms from {CONCERN_THRESHOLD}: {shown:.3f}")
     assert union >= 0.99
     assert recall >= 0.9
-    assert false_alarms <= 0.3
+    assert shown <= 0.15  # measured 0.140 on 2026-12-01, over look-alikes written to be hard
 
 
 # ----------------------------------------------------------------------------- the union
@@ -166,7 +171,7 @@ def test_classifier_alone_can_raise_a_crisis():
 
 def test_danger_split_over_two_messages_is_read_together():
     detector = default_detector()
-    first, second = "he said if I dont pay he'll", "hurt my little brother"
+    first, second = "my uncle told me on the phone that he will", "hurt my little brother"
     # the patterns see the threat only in the two together
     assert default_matcher().match(first) is None and default_matcher().match(second) is None
     assert default_matcher().match(f"{first} {second}") is not None
@@ -240,7 +245,7 @@ def test_layer_reads_the_previous_user_message_from_the_tracker():
     from bot.nlu.crisis_layer import CrisisLayer, previous_user_text
 
     # the first half alone is only a concern (answered, numbers first); with the second, a threat
-    first = "he keeps saying if i dont get it sorted by friday hell"
+    first = "my uncle told me on the phone that he will"
     tracker = _tracker((first, "ask_money", time.time() - 20))
     assert previous_user_text(tracker) == first
     message = _layer_message("hurt my little brother", "nlu_fallback")

@@ -45,7 +45,7 @@ def test_crisis_in_the_middle_of_a_form_gets_its_kinds_help_and_stops_the_form(b
 def test_danger_typed_over_two_messages_is_caught(bot):
     sender = new_sender()
     # alone, the first half is only a concern (answered, numbers first); with the second, a threat
-    say(bot, sender, "he keeps saying if i dont get it sorted by friday hell", council="nottingham")
+    say(bot, sender, "my uncle told me on the phone that he will", council="nottingham")
     messages = say(bot, sender, "hurt my little brother")
     latest = bot.tracker(sender)["latest_message"]
     assert latest["intent"]["name"] == "crisis", texts(messages)[:300]
