@@ -78,11 +78,26 @@ def test_every_offer_answer_fits_sms_limits(tmp_path, monkeypatch):
 
 
 # ---- live: the running bot ----------------------------------------------------------------
+_NUMBERS_USED: set = set()
+
+
+def fresh_number() -> str:
+    """A fictional UK mobile (Ofcom's 07700 900000-900999 drama range) not yet used in this
+    test session: a random pick could repeat a number an earlier test had opted out with
+    STOP, and that texter's "hi" then rightly got no reply (a flaky failure, seen in CI)."""
+    free = [n for n in range(1000) if n not in _NUMBERS_USED]
+    if not free:
+        raise RuntimeError("all 1,000 fictional test numbers are used in this session")
+    number = free[uuid.uuid4().int % len(free)]
+    _NUMBERS_USED.add(number)
+    return f"+447700900{number:03d}"
+
+
 class Texter:
     """A phone texting the bot through signed Twilio-style webhooks."""
 
     def __init__(self, bot, number=None, to=WALSALL_NUMBER):
-        self.bot, self.number, self.to = bot, number or f"+447700900{uuid.uuid4().int % 1000:03d}", to
+        self.bot, self.number, self.to = bot, number or fresh_number(), to
         self.sender = sender_id(self.number, b"test-hash-key")
         self.engine = make_engine(bot.database_url)
 
