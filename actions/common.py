@@ -40,6 +40,12 @@ def knowledge_base() -> KnowledgeBase:
     return kb
 
 
+def said_before(tracker: Tracker, opening: str) -> bool:
+    """Whether the bot already said a message starting with `opening` in this conversation
+    (lines said once a conversation: the concern line, the moved-away line)."""
+    return any(e.get("event") == "bot" and (e.get("text") or "").startswith(opening) for e in tracker.events)
+
+
 def latest_intent(tracker: Tracker) -> Optional[str]:
     return (tracker.latest_message or {}).get("intent", {}).get("name")
 

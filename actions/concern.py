@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import channel_of, engine
+from actions.common import channel_of, engine, said_before
 from knowledge.safety.detect import CONCERN
 from knowledge.safety.kinds import default_kinds
 from knowledge.safety.reply import concern_line
@@ -35,7 +35,7 @@ def concern_in(parse: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
 
 def concern_said_before(tracker: Tracker) -> bool:
     """Whether the bot already gave the concern line in this conversation."""
-    return any(e.get("event") == "bot" and (e.get("text") or "").startswith(CONCERN_OPENING) for e in tracker.events)
+    return said_before(tracker, CONCERN_OPENING)
 
 
 def concern_detail(concern: Dict[str, Any]) -> str:

@@ -92,6 +92,15 @@ def points_back(tracker: Tracker) -> bool:
     return len(text.split()) <= POINTING_WORDS and bool(POINTING_BACK.search(text)) and last_shown(tracker) is not None
 
 
+async def follow_up_pointing_back(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Optional[List[EventType]]:
+    """The follow-up reading of a message that points back at the card just shown (the topic
+    stays the card's), or None when it does not."""
+    if not points_back(tracker):
+        return None
+    entry = last_shown(tracker)
+    return [SlotSet("topic", entry.topic), *await ActionFollowUp().run(dispatcher, tracker, domain)]
+
+
 class ActionOutOfScope(Action):
     """Out of scope, unless it is a short follow-up pointing back at the answer just shown."""
 
@@ -99,9 +108,8 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        if points_back(tracker):
-            entry = last_shown(tracker)
-            events = await ActionFollowUp().run(dispatcher, tracker, domain)
-            return [SlotSet("topic", entry.topic), *events]
+        events = await follow_up_pointing_back(dispatcher, tracker, domain)
+        if events is not None:
+            return events
         dispatcher.utter_message(response="utter_out_of_scope")
         return []

@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import buttons, channel_of, council_label, engine, knowledge_base
+from actions.common import buttons, channel_of, council_label, engine, knowledge_base, said_before
 from actions.concern import say_concern
 from knowledge.content import NATIONAL, Entitlement
 from knowledge.feelings import feeling_line
@@ -298,9 +298,9 @@ def phone_card(entitlement: Entitlement) -> str:
     return with_how if len(with_how) <= PHONE_SCREEN else card
 
 
-def card_buttons(entitlement: Entitlement) -> List[tuple]:
-    """The card's one-tap details: how to get it (unless the card already says) and where from."""
-    if HOW_LABEL in phone_card(entitlement):
+def card_buttons(card: str) -> List[tuple]:
+    """The one-tap details of this card's text: how to get it (unless it already says) and where from."""
+    if HOW_LABEL in card:
         return [CARD_BUTTONS[1]]
     return list(CARD_BUTTONS)
 
@@ -334,7 +334,7 @@ def show_page(
     else:
         text = sms_card(first) if sms else phone_card(first)
     more = [("More", "more")] if len(waiting) > 1 and not others else []
-    details = card_buttons(first) if not sms and first.id not in seen else []
+    details = card_buttons(text) if not sms and first.id not in seen else []
     dispatcher.utter_message(text=text, buttons=buttons(*details, *more, PERSON_BUTTON))
     if others and not sms:
         dispatcher.utter_message(text="Also in the offer:", buttons=buttons(*[(e.title, e.title) for e in others]))
@@ -379,7 +379,7 @@ def say_moved_away(dispatcher: CollectingDispatcher, tracker: Tracker, text: str
     """Someone who now lives elsewhere asks about their offer ("i moved to brum, do i still get
     council tax help"): once a conversation, before the answer, who owes them what (the
     content's own entry), unless that entry is the answer anyway."""
-    if not lives_elsewhere(text) or any((e.get("text") or "").startswith(MOVED_PREFACE) for e in tracker.events if e.get("event") == "bot"):
+    if not lives_elsewhere(text) or said_before(tracker, MOVED_PREFACE):
         return
     entry = next((e for e in knowledge_base().all_entitlements() if e.id == MOVED_ENTRY), None)
     hits = find_hits(tracker, text, [])

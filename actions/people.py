@@ -4,14 +4,14 @@ from __future__ import annotations
 from typing import List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
+from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import buttons, engine, knowledge_base, latest_intent, latest_text
 from actions.concern import say_concern
-from actions.followup import ActionFollowUp, points_back
-from actions.offer import NOTHING_SCORE, candidate_topics, find_hits, last_shown, team_line
+from actions.followup import follow_up_pointing_back
+from actions.offer import NOTHING_SCORE, candidate_topics, find_hits, team_line
 from services.unanswered import record_unanswered
 from knowledge.content import NATIONAL
 
@@ -55,9 +55,9 @@ class ActionFallback(Action):
             # say so, and undo the message so the conversation waits for the next one.
             dispatcher.utter_message(response="utter_fallback")
             return [UserUtteranceReverted()]
-        if points_back(tracker):  # "wat about that one" after an answer: a follow-up the NLU missed
-            entry = last_shown(tracker)
-            return [SlotSet("topic", entry.topic), *await ActionFollowUp().run(dispatcher, tracker, domain)]
+        events = await follow_up_pointing_back(dispatcher, tracker, domain)  # "wat about that one"
+        if events is not None:
+            return events
         if consecutive_fallbacks(tracker) >= 2:
             dispatcher.utter_message(
                 text=f"Sorry, I'm still not getting it. A person might help better. {team_line(tracker.get_slot('council'))}",

@@ -42,7 +42,7 @@ def test_the_first_message_of_every_answer_card_fits_a_phone_screen(entry):
 
 @pytest.mark.parametrize("entry", CONTENT.entitlements, ids=lambda e: e.id)
 def test_how_to_get_it_is_in_the_card_or_one_tap_away_and_the_source_one_tap_away(entry):
-    card, taps = offer.phone_card(entry), [title for title, _ in offer.card_buttons(entry)]
+    card, taps = offer.phone_card(entry), [title for title, _ in offer.card_buttons(offer.phone_card(entry))]
     assert (f"How to get it: {entry.how_to_get}" in card) != ("How do I get it?" in taps)
     assert "Where is this from?" in taps and "Checked" not in card
 
