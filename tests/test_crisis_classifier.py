@@ -83,12 +83,15 @@ def test_no_evaluation_message_is_a_training_example():
 
 
 def test_fitting_is_quick_and_cached():
-    """Read and fit on every start: well under 2 s of CPU (wall time depends on the machine's load)."""
-    started = time.process_time()
+    """Read and fit on every start: well under 2 s of CPU (wall time depends on the machine's load).
+
+    This thread's CPU time, not the process's: the session's test servers run in daemon
+    threads of this process, and their CPU once pushed process time over the budget."""
+    started = time.thread_time()
     examples = load_examples()
     ordinary = ordinary_messages()
     CrisisClassifier().fit(list(examples.texts) + ordinary, list(examples.labels) + [NONE] * len(ordinary))
-    assert time.process_time() - started < 2.0
+    assert time.thread_time() - started < 2.0
     assert default_classifier() is default_classifier()
     assert default_detector() is default_detector()
 
