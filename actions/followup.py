@@ -12,7 +12,7 @@ from actions.common import council_label, knowledge_base, latest_text
 from actions.concern import say_concern
 from actions.offer import (
     POINTING_BACK, POINTING_WORDS, QUESTION_INTENTS, answer, candidate_topics, last_shown, more_answers, question_event,
-    source_name, team_line,
+    source_detail, team_line,
 )
 from knowledge.content import Entitlement
 from knowledge.followup import read_follow_up
@@ -25,8 +25,7 @@ def detail(entry: Entitlement, wants: str) -> str:
             return f"{entry.title}: {entry.amount.describe()}."
         return f"The offer doesn't give an amount for that. {entry.how_to_get}"
     if wants == "source":
-        link = f" More: {entry.link}" if entry.link else ""
-        return f"That comes from {source_name(entry)}. It was last checked on {entry.last_checked:%-d %b %Y}.{link}"
+        return source_detail(entry)
     return f"How to get it: {entry.how_to_get}"
 
 

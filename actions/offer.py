@@ -1,6 +1,7 @@
 """Answering offer questions from the knowledge base for the user's council and age."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any, Dict, List, Optional, Sequence, Text
 
@@ -16,6 +17,7 @@ from knowledge.feelings import feeling_line
 from knowledge.followup import lives_elsewhere
 from knowledge.hours import describe_hours
 from knowledge.retrieval import Hit
+from knowledge.sources import document_of, is_old
 from services.unanswered import record_unanswered
 
 PAGE_SIZE = 3
@@ -49,20 +51,50 @@ UNSURE_SHARE = 0.5
 
 
 def source_name(entitlement: Entitlement) -> str:
-    """Where a fact came from, in words: the council's offer and section, or the law."""
-    if entitlement.council == NATIONAL:
+    """Where a fact came from, in words: the document with its date and section, or the law."""
+    document = document_of(entitlement)
+    if document is None and entitlement.council == NATIONAL:
         return entitlement.source_document
-    council = knowledge_base().council(entitlement.council)
-    origin = (council.offer_name or council.name) if council else entitlement.council
+    if document is not None:
+        origin = document.label
+    else:
+        council = knowledge_base().council(entitlement.council)
+        origin = (council.offer_name or council.name) if council else entitlement.council
     return f"{origin}, {entitlement.source_section}" if entitlement.source_section else origin
 
 
+def source_detail(entitlement: Entitlement, today: Optional[dt.date] = None) -> str:
+    """"Where is this from?": the document, its age when that matters, and the last check."""
+    document = document_of(entitlement)
+    parts = [f"That comes from {source_name(entitlement)}."]
+    if is_old(document, today or dt.date.today()):
+        parts.append(f"It was written in {document.when}, so things may have changed. Ask your PA what you can get now.")
+    parts.append(f"It was last checked on {entitlement.last_checked:%-d %b %Y}.")
+    if entitlement.link:
+        parts.append(f"More: {entitlement.link}")
+    return " ".join(parts)
+
+
 def short_source(entitlement: Entitlement) -> str:
-    """'Walsall Council offer' / 'Universal Credit Regulations 2013': the source in a few words."""
+    """'Walsall's draft Local Offer, 2018' / 'Universal Credit Regulations 2013': the source in a few words."""
+    document = document_of(entitlement)
+    if document is not None:
+        return f"{document.title}, {document.when}"
     if entitlement.council != NATIONAL:
         council = knowledge_base().council(entitlement.council)
         return f"{council.name if council else entitlement.council} offer"
     return re.split(r"[:;(]", entitlement.source_document)[0].strip()[:45]
+
+
+def planned_lead(entitlement: Entitlement, today: Optional[dt.date] = None) -> str:
+    """How a planned item starts: "Coming soon" only while the plan is recent; a plan from years
+    ago says when it was planned, since it may have happened, changed or been dropped."""
+    if entitlement.availability != "planned":
+        return ""
+    document = document_of(entitlement)
+    if is_old(document, today or dt.date.today()):
+        return f"Planned in {document.when}: "
+    return "Coming soon: "
 
 
 def sms_card(entitlement: Entitlement) -> str:
@@ -70,11 +102,11 @@ def sms_card(entitlement: Entitlement) -> str:
 
     A texter can't tap "How do I get it?", and every extra text costs them, so the SMS
     answer carries all of it in few characters."""
-    lead = "Coming soon: " if entitlement.availability == "planned" else ""
+    lead = planned_lead(entitlement)
     who = who_can_get(entitlement)
     amount = f"How much: {entitlement.amount.describe()}." if entitlement.amount else ""
     parts = [lead + entitlement.answer, amount, f"Who: {who}." if who else "", entitlement.how_to_get,
-             f"(Source: {short_source(entitlement)}, checked {entitlement.last_checked:%b %Y})"]
+             f"(From {short_source(entitlement)})"]
     return " ".join(part for part in parts if part)
 
 
@@ -287,7 +319,7 @@ def phone_card(entitlement: Entitlement) -> str:
 
     Otherwise "How do I get it?" is a button (CARD_BUTTONS), as is where it comes from, so
     the first message stays within PHONE_SCREEN (tests/test_replies.py holds every entry to it)."""
-    lead = "Coming soon: " if entitlement.availability == "planned" else ""
+    lead = planned_lead(entitlement)
     who = who_can_get(entitlement)
     amount = entitlement.amount.describe() if entitlement.amount else ""
     lines = [f"{lead}{entitlement.title}", entitlement.answer,

@@ -3,7 +3,7 @@
     python -m bot.content validate   # check knowledge/offers/*.yml; exit 1 with each problem
     python -m bot.content reload     # validate, then publish to the running bot's database
     python -m bot.content list       # councils and entitlements per topic
-    python -m bot.content todo       # what each council still has to supply (placeholders)
+    python -m bot.content todo       # what each council still has to supply or check
 
 A reload is picked up by the running bot on its next question: no restart, no retraining.
 """
@@ -15,22 +15,34 @@ from collections import Counter
 from pathlib import Path
 
 from bot.config import check_production, load_settings
-from knowledge.content import OFFERS_DIR, ContentError, load_offers
+from knowledge.content import OFFERS_DIR, ContentError, OfferContent, load_offers
 from knowledge.db import make_engine
+from knowledge.sources import source_problems, stale_entries
 from knowledge.store import KnowledgeBase
 from services.models import create_all
 
 
-def _validate(directory: Path) -> int:
+def _load(directory: Path) -> OfferContent:
+    """The offer files, and the documents they quote (knowledge/sources.yml), both valid."""
     content = load_offers(directory)
+    problems = source_problems(content.entitlements)
+    if problems:
+        raise ContentError(problems)
+    return content
+
+
+def _validate(directory: Path) -> int:
+    content = _load(directory)
     print(f"OK: {len(content.councils)} files, {len(content.entitlements)} entitlements.")
     for item in content.placeholder_contacts():
         print(f"  still to supply: {item}")
+    for item in stale_entries(content.entitlements):
+        print(f"  warning: {item}")
     return 0
 
 
 def _reload(directory: Path) -> int:
-    content = load_offers(directory)
+    content = _load(directory)
     settings = load_settings()
     refusals = check_production(settings, content.placeholder_contacts())
     if refusals:
@@ -44,7 +56,7 @@ def _reload(directory: Path) -> int:
 
 
 def _list(directory: Path) -> int:
-    content = load_offers(directory)
+    content = _load(directory)
     for council in content.councils.values():
         topics = Counter(e.topic for e in content.entitlements if e.council == council.id)
         summary = ", ".join(f"{topic} {count}" for topic, count in sorted(topics.items()))
@@ -53,8 +65,9 @@ def _list(directory: Path) -> int:
 
 
 def _todo(directory: Path) -> int:
-    items = load_offers(directory).placeholder_contacts()
-    print("\n".join(items) if items else "Nothing to supply: no placeholder contacts.")
+    content = _load(directory)
+    items = content.placeholder_contacts() + stale_entries(content.entitlements)
+    print("\n".join(items) if items else "Nothing to supply or check.")
     return 0
 
 
