@@ -34,19 +34,19 @@ STATUSES = {
         "eligible",
         "You are an 'eligible' young person",
         "You're 16 or 17, still in care, and have been in care for at least 13 weeks since you were 14.",
-        "You should have a personal adviser (PA) and a pathway plan now, to get you ready for leaving care.",
+        "You should have a personal adviser (PA) and a pathway plan now. They help you get ready to leave care.",
     ),
     "relevant": Status(
         "relevant",
         "You are a 'relevant' young person",
         "You're 16 or 17 and have left care, after being in care for at least 13 weeks since you were 14.",
-        "The council must help you with somewhere to live and money, and you should have a personal adviser (PA) and a pathway plan.",
+        "The council must help you with a place to live and money. You should have a personal adviser (PA) and a pathway plan.",
     ),
     "former_relevant": Status(
         "former_relevant",
         "You are a care leaver (the law says 'former relevant')",
-        "You were in care for at least 13 weeks after you turned 14, including some time after you turned 16.",
-        "You can have a personal adviser (PA) and a pathway plan up to 25, and get the council's Local Offer. If you stopped getting help after 21, you can ask for it again until you're 25.",
+        "You were in care for at least 13 weeks after you turned 14. Some of that time was after you turned 16.",
+        "You can have a personal adviser (PA) and a pathway plan up to 25. You can get the council's Local Offer too. If you stopped getting help after 21, you can ask for it again until you're 25.",
     ),
     "qualifying": Status(
         "qualifying",
