@@ -46,6 +46,7 @@ _HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
 # of asking leaves an entry hard to find, more than 15 lets one entry crowd out its neighbours.
 QUESTIONS_MIN, QUESTIONS_MAX = 5, 15
 QUESTION_LENGTH = (3, 200)
+SOURCE_LENGTH = 300  # knowledge/db.py: source_document and source_section columns
 
 
 class ContentError(ValueError):
@@ -395,6 +396,10 @@ def _read_entitlement(reader: _Reader, entry: Any, council_id: str, index: int) 
     if not isinstance(source, dict) or not str(source.get("document") or "").strip():
         reader.problem(entry, "source", f"{where}.source", "is required: give the document (and section) this comes from")
         source = {}
+    for part in ("document", "section"):  # the database keeps SOURCE_LENGTH characters of each
+        if len(str(source.get(part) or "").strip()) > SOURCE_LENGTH:
+            reader.problem(source, part, f"{where}.source.{part}",
+                           f"is longer than {SOURCE_LENGTH} characters: put the full citation in a # comment")
     keywords = entry.get("keywords") or []
     if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
         reader.problem(entry, "keywords", f"{where}.keywords", "must be a list of words or phrases")

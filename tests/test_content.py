@@ -117,6 +117,12 @@ def test_bad_entries_are_named_by_file_line_entry_and_field(offers, change, fiel
     assert "walsall-test-entry" in problem and field in problem
 
 
+def test_a_source_longer_than_the_database_keeps_is_refused(offers):
+    add_entry(offers, GOOD_ENTRY.replace('section: "3.3"', 'section: "' + "3.3 " * 80 + '"'))
+    with pytest.raises(ContentError, match=r"walsall.yml:\d+: entitlement 'walsall-test-entry'.source.section: is longer than 300"):
+        load_offers(offers)
+
+
 def test_a_good_entry_with_questions_loads(offers):
     add_entry(offers, GOOD_ENTRY)
     entry = next(e for e in load_offers(offers).entitlements if e.id == "walsall-test-entry")
