@@ -17,7 +17,7 @@ from knowledge.feelings import feeling_line
 from knowledge.followup import lives_elsewhere
 from knowledge.hours import describe_hours
 from knowledge.retrieval import Hit
-from knowledge.sources import document_of, is_old
+from knowledge.sources import document_of, is_old, is_seed
 from services.unanswered import record_unanswered
 
 PAGE_SIZE = 3
@@ -53,8 +53,10 @@ UNSURE_SHARE = 0.5
 def source_name(entitlement: Entitlement) -> str:
     """Where a fact came from, in words: the document with its date and section, or the law."""
     document = document_of(entitlement)
-    if document is None and entitlement.council == NATIONAL:
-        return entitlement.source_document
+    if document is None and (entitlement.council == NATIONAL or not is_seed(entitlement.source_document)):
+        # the law or guidance by name (a council entry may cite the Act that gives the duty)
+        return f"{entitlement.source_document}, {entitlement.source_section}" if (
+            entitlement.council != NATIONAL and entitlement.source_section) else entitlement.source_document
     if document is not None:
         origin = document.label
     else:
@@ -76,10 +78,10 @@ def source_detail(entitlement: Entitlement, today: Optional[dt.date] = None) -> 
 
 
 def short_source(entitlement: Entitlement) -> str:
-    """'Walsall's draft Local Offer, 2018' / 'Universal Credit Regulations 2013': the source in a few words."""
+    """'Walsall draft offer, 2018' / 'Universal Credit Regulations 2013': the source in a few words."""
     document = document_of(entitlement)
     if document is not None:
-        return f"{document.title}, {document.when}"
+        return document.short
     if entitlement.council != NATIONAL:
         council = knowledge_base().council(entitlement.council)
         return f"{council.name if council else entitlement.council} offer"
@@ -97,17 +99,29 @@ def planned_lead(entitlement: Entitlement, today: Optional[dt.date] = None) -> s
     return "Coming soon: "
 
 
+# Characters of one SMS answer: three 153-character parts (bot/sms_text.py) less the numbered
+# options after it ("Reply 1 More, 2 Talk to a person").
+SMS_CARD_LIMIT = 3 * 153 - 45
+SMS_HOW_HINT = 'Text "how do I get it" to find out how.'
+
+
 def sms_card(entitlement: Entitlement) -> str:
     """One entitlement as one text: what, how much, who, how to get it, where from (short).
 
     A texter can't tap "How do I get it?", and every extra text costs them, so the SMS
-    answer carries all of it in few characters."""
+    answer carries all of it in few characters. When that is more than three texts, the
+    "Who" line goes first (the answer mostly says who), then the how-to becomes a hint to
+    text for it (the follow-up answers it from this card)."""
     lead = planned_lead(entitlement)
     who = who_can_get(entitlement)
     amount = f"How much: {entitlement.amount.describe()}." if entitlement.amount else ""
-    parts = [lead + entitlement.answer, amount, f"Who: {who}." if who else "", entitlement.how_to_get,
-             f"(From {short_source(entitlement)})"]
-    return " ".join(part for part in parts if part)
+    source = f"(From {short_source(entitlement)})"
+    for who_line, how in ((f"Who: {who}." if who else "", entitlement.how_to_get),
+                          ("", entitlement.how_to_get), ("", SMS_HOW_HINT)):
+        text = " ".join(part for part in (lead + entitlement.answer, amount, who_line, how, source) if part)
+        if len(text) <= SMS_CARD_LIMIT:
+            break
+    return text
 
 
 STATUS_WORDS = {
