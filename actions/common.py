@@ -46,6 +46,19 @@ def said_before(tracker: Tracker, opening: str) -> bool:
     return any(e.get("event") == "bot" and (e.get("text") or "").startswith(opening) for e in tracker.events)
 
 
+def said_last_turn(tracker: Tracker, response: str) -> bool:
+    """Whether the bot said the `utter_*` `response` in its reply to the message before this one."""
+    users_seen = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users_seen += 1
+            if users_seen == 2:
+                return False
+        elif users_seen == 1 and event.get("event") == "bot" and (event.get("metadata") or {}).get("utter_action") == response:
+            return True
+    return False
+
+
 def latest_intent(tracker: Tracker) -> Optional[str]:
     return (tracker.latest_message or {}).get("intent", {}).get("name")
 

@@ -18,8 +18,10 @@ from actions.common import (
     latest_text,
     parse_age,
     plausible_age,
+    said_last_turn,
 )
-from actions.offer import answer, candidate_topics, question_event, question_needs_age
+from actions.followup import fresh_question
+from actions.offer import ActionRatedUnhelpful, answer, candidate_topics, question_event, question_needs_age
 from knowledge.content import NATIONAL
 from knowledge.followup import claims_council
 
@@ -154,6 +156,17 @@ def council_before_this_turn(tracker: Tracker) -> Optional[str]:
     return None
 
 
+# "i was in care in walsall but live in leeds now, does walsall still have to help me": a
+# council (or age) said inside a question. The question is the message, not the council.
+_ASKS = re.compile(r"\?|\b(?:can|do|does|did|will|would|is|are|should|could|what|how|who|where|when|why|which|any)\b", re.I)
+QUESTION_LENGTH = 7  # words: "im from walsall" or "im 19 and from walsall" say only who they are
+
+
+def carries_a_question(text: str) -> bool:
+    """Whether a message read as "my council is ..." also asks something."""
+    return len(text.split()) >= QUESTION_LENGTH and bool(_ASKS.search(text))
+
+
 class ActionConfirmContext(Action):
     """When a user says their council or age outside a question, or yes/no with nothing asked:
     answer the last question again if the council just changed, else confirm and invite one."""
@@ -162,6 +175,8 @@ class ActionConfirmContext(Action):
         return "action_confirm_context"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if latest_intent(tracker) in ("inform_council", "inform_age") and carries_a_question(latest_text(tracker)):
+            return fresh_question(dispatcher, tracker)  # the question in it, for the council it names
         council, age = tracker.get_slot("council"), tracker.get_slot("age")
         question = question_event(tracker)
         if council and question and council != council_before_this_turn(tracker):
@@ -169,6 +184,12 @@ class ActionConfirmContext(Action):
             # (the switch was said back in extract_council), rather than ask for it again.
             intent = (question.get("intent") or {}).get("name")
             return answer(dispatcher, tracker, question["text"], intent, candidate_topics(question))
+        if latest_intent(tracker) in ("affirm", "deny") and said_last_turn(tracker, "utter_ask_rating"):
+            # a typed "no" to "Did that help?" is the rating, as the button would have been
+            if latest_intent(tracker) == "deny":
+                return await ActionRatedUnhelpful().run(dispatcher, tracker, domain)
+            dispatcher.utter_message(response="utter_rated_helpful")
+            return []
         if latest_intent(tracker) in ("affirm", "deny"):  # "yes" / "no" with nothing asked
             dispatcher.utter_message(response="utter_anything_else")
             return []

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import INTERRUPTING_INTENTS, buttons, latest_intent, latest_text
-from actions.offer import team_line
+from actions.offer import QUESTION_INTENTS, team_line
 from knowledge.eligibility import NO, UNSURE, YES, care_leaver_status, needs_still_in_care_question
 
 YES_NO_SLOTS = ("in_care_after_16", "thirteen_weeks", "still_in_care")
@@ -50,9 +50,11 @@ class ValidateEligibilityForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != slot or latest_intent(tracker) in INTERRUPTING_INTENTS:
             return {}
         answer = yes_no_unsure(latest_text(tracker), latest_intent(tracker))
+        if answer is None and latest_intent(tracker) in QUESTION_INTENTS:
+            return {}  # a question asked in the middle: the form steps aside and a rule answers it
         if answer is None:
             dispatcher.utter_message(response="utter_yes_no_not_understood")
-            return {}
+            return {slot: None}  # asked again (an empty answer would end the form)
         return {slot: answer}
 
     async def extract_in_care_after_16(self, dispatcher, tracker, domain) -> Dict[Text, Any]:

@@ -18,7 +18,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import INTERRUPTING_INTENTS, buttons, channel_of, engine, knowledge_base, latest_intent, latest_text
+from actions.common import (
+    INTERRUPTING_INTENTS, buttons, channel_of, engine, knowledge_base, latest_intent, latest_text, said_last_turn,
+)
 from actions.eligibility import yes_no_unsure
 from actions.offer import QUESTION_INTENTS, team_line
 from bot.config import load_settings
@@ -27,6 +29,7 @@ from bot.referral_spool import spool_referral
 from knowledge.eligibility import YES
 from knowledge.hours import describe_hours, is_open
 from services.referrals import NewReferral, create_referral, has_open_urgent
+from services.sms import THIS_NUMBER
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,9 @@ SKIPPED = "skipped"
 _SKIP = re.compile(r"^\s*(skip|pass|no thanks|rather not|don'?t want to say|next)\b", re.I)
 _PHONE = re.compile(r"^(?:\+44\s?|0)(?:\d\s?){9,10}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)
+# Over SMS, "call me": yes to "the number you're texting from?"
+_THIS_NUMBER = re.compile(r"^\s*(?:y|ye|yes|yeah|yep|yh|ya|ok|okay|sure|please|this (?:number|one)|that one|same(?: number| one)?|"
+                          r"the one i'?m texting (?:from|on)|this)\b", re.I)
 _METHODS = (  # first match wins: "text me on this number" is a text, not this chat
     ("email", re.compile(r"\b(e-?mail|mail)\b", re.I)),
     ("sms", re.compile(r"\b(text|sms)\b", re.I)),
@@ -74,6 +80,12 @@ def contact_method(text: str) -> Optional[str]:
         if pattern.search(text):
             return method
     return None
+
+
+def offers_this_number(tracker: Tracker) -> bool:
+    """A call back asked over SMS: the number they're texting from can be offered (we have it,
+    and the channel writes it on the referral: services.sms.fill_sms_contact)."""
+    return tracker.get_slot("handoff_contact_method") == "phone" and channel_of(tracker) == "sms"
 
 
 def contact_value(text: str, method: Optional[str]) -> Optional[str]:
@@ -139,6 +151,18 @@ class ValidateHandoffForm(FormValidationAction):
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
         return [s for s in FORM_SLOTS if s != "handoff_contact_value" or needs_number(tracker)]
 
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        """As the base class, and an answer to the form keeps the hand-off's topic: "after 4"
+        or "change time" can read as an offer question to the NLU (whose intent set the
+        topic slot), but the message is the form's, and staff reports count it as such."""
+        asked = tracker.get_slot("requested_slot")
+        taken = asked is not None and self.answer(tracker, asked) is not None
+        events = await super().run(dispatcher, tracker, domain)
+        if taken:
+            reason = tracker.get_slot("handoff_reason")
+            events.append(SlotSet("topic", reason if reason in ("advocacy", "crisis") else "handoff_pa"))
+        return events
+
     @staticmethod
     def answer(tracker: Tracker, slot: str) -> Optional[str]:
         """The raw answer to `slot`, or None when this message is not an answer to it.
@@ -154,17 +178,39 @@ class ValidateHandoffForm(FormValidationAction):
             return None
         return text
 
+    @staticmethod
+    def ask_again(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str) -> Dict[Text, Any]:
+        """An answer that isn't one ("hmm" for a name): say so and ask once more, the form
+        staying where it is (a SlotSet, even to None, keeps the form from being rejected);
+        unclear a second time, skip the question rather than loop."""
+        if said_last_turn(tracker, response):
+            return {slot: SKIPPED}
+        dispatcher.utter_message(response=response)
+        return {slot: None}
+
     def extract_handoff_name(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         text = self.answer(tracker, "handoff_name")
         if text is None:
             return {}
-        return {"handoff_name": SKIPPED if _SKIP.match(text) else (clean_name(text) or SKIPPED)}
+        if _SKIP.match(text):
+            return {"handoff_name": SKIPPED}
+        name = clean_name(text)
+        return {"handoff_name": name} if name else self.ask_again(dispatcher, tracker, "handoff_name", "utter_name_not_understood")
 
     def extract_handoff_contact_method(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         text = self.answer(tracker, "handoff_contact_method")
         if text is None:
             return {}
-        return {"handoff_contact_method": SKIPPED if _SKIP.match(text) else (contact_method(text) or SKIPPED)}
+        if _SKIP.match(text):
+            return {"handoff_contact_method": SKIPPED}
+        for method in ("phone", "email"):  # the number or address itself: "07700 900456"
+            value = contact_value(text, method)
+            if value:
+                return {"handoff_contact_method": method, "handoff_contact_value": value}
+        method = contact_method(text)
+        if method:
+            return {"handoff_contact_method": method}
+        return self.ask_again(dispatcher, tracker, "handoff_contact_method", "utter_contact_method_not_understood")
 
     def extract_handoff_contact_value(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         text = self.answer(tracker, "handoff_contact_value")
@@ -172,10 +218,12 @@ class ValidateHandoffForm(FormValidationAction):
             return {}
         if _SKIP.match(text):
             return {"handoff_contact_value": SKIPPED}
+        if offers_this_number(tracker) and _THIS_NUMBER.match(text):
+            return {"handoff_contact_value": THIS_NUMBER}
         value = contact_value(text, tracker.get_slot("handoff_contact_method"))
         if value is None:
             dispatcher.utter_message(response="utter_contact_not_understood")
-            return {}
+            return {"handoff_contact_value": None}  # asked again: a typo must not end the form
         return {"handoff_contact_value": value}
 
     def extract_handoff_time(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
@@ -194,11 +242,11 @@ class ValidateHandoffForm(FormValidationAction):
         if change:  # clear that answer: the form asks it again, then reads everything back
             return {slot: None for slot in CHANGES[change]}
         if change == "":
-            return {}  # the read-back action asks which answer to change
+            return {"handoff_confirm": None}  # the read-back action asks which answer to change
         answer = yes_no_unsure(text, latest_intent(tracker))
         if answer is None:
-            dispatcher.utter_message(response="utter_yes_no_not_understood")
-            return {}
+            dispatcher.utter_message(response="utter_send_not_understood")
+            return {"handoff_confirm": None}  # read back again: nothing is sent, or lost, on an unclear reply
         return {"handoff_confirm": answer}
 
 
@@ -231,6 +279,25 @@ class ActionAskHandoffName(Action):
         return []
 
 
+class ActionAskHandoffContactValue(Action):
+    """Asks for the number or address; over SMS a call back is offered on the texting number."""
+
+    def name(self) -> Text:
+        return "action_ask_handoff_contact_value"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        method = tracker.get_slot("handoff_contact_method")
+        if offers_this_number(tracker):
+            dispatcher.utter_message(response="utter_ask_handoff_call_this_number")
+        elif method == "email":
+            dispatcher.utter_message(response="utter_ask_handoff_email")
+        elif method in ("phone", "sms"):
+            dispatcher.utter_message(response="utter_ask_handoff_number")
+        else:
+            dispatcher.utter_message(response="utter_ask_handoff_contact_value")
+        return []
+
+
 class ActionHandoffNotSent(Action):
     """The form was stopped: say nothing was sent, and forget its answers, so a later request
     starts afresh instead of picking up the old form where it stopped."""
@@ -259,6 +326,14 @@ def pa_problem_line(council: Optional[str]) -> str:
     return text
 
 
+def contact_words(tracker: Tracker, method: str) -> str:
+    """'by phone (07700 900456)', 'by text (this number)': how they will be reached, read back."""
+    value = given(tracker, "handoff_contact_value")
+    on_this_number = value == THIS_NUMBER or (method == "sms" and channel_of(tracker) == "sms")
+    shown = "this number" if on_this_number else value
+    return METHOD_WORDS.get(method, method) + (f" ({shown})" if shown else "")
+
+
 class ActionAskHandoffConfirm(Action):
     """Reads back what will be sent, before anything is sent."""
 
@@ -275,8 +350,7 @@ class ActionAskHandoffConfirm(Action):
         lines = [
             "Here's what I'll send to the team:",
             f"Name: {given(tracker, 'handoff_name') or 'not given'}",
-            f"Contact: {METHOD_WORDS.get(method, method)}" + (f" ({given(tracker, 'handoff_contact_value')})" if given(tracker, "handoff_contact_value") else "")
-            + (" (this number)" if method == "sms" and channel_of(tracker) == "sms" else ""),
+            f"Contact: {contact_words(tracker, method)}",
             f"Best time: {given(tracker, 'handoff_time') or 'any time'}",
             f"Message: {given(tracker, 'handoff_message') or 'none'}",
             "Shall I send it?",

@@ -6,7 +6,7 @@ import hmac
 import json
 from typing import Dict, Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -15,6 +15,8 @@ from services.models import Referral, SmsInbound, SmsOutbound, SmsState, utcnow
 from services.referrals import NewReferral, create_referral
 
 SENDER_PREFIX = "sms-"
+# On a referral, until the SMS channel writes the texter's number in its place (fill_sms_contact).
+THIS_NUMBER = "(the number they texted from)"
 
 
 def sender_id(number: str, key: bytes) -> str:
@@ -104,15 +106,16 @@ def _flag_failed_crisis(engine: Engine, row: SmsOutbound) -> None:
 
 
 def fill_sms_contact(engine: Engine, sender: str, number: str) -> int:
-    """Put the texter's number on referrals they just asked to be texted about.
+    """Put the texter's number on referrals they just asked to be texted, or called on it, about.
 
     The number is never stored with the conversation; it is written only here, on a
-    referral the young person confirmed with "text me on this number".
+    referral the young person confirmed with "text me on this number" or with yes to "call
+    the number you're texting from?" (the action leaves THIS_NUMBER in its place).
     """
+    asked = or_(and_(Referral.contact_method == "sms", Referral.contact_value.is_(None)),
+                and_(Referral.contact_method == "phone", Referral.contact_value == THIS_NUMBER))
     with Session(engine) as session, session.begin():
         result = session.execute(
-            update(Referral)
-            .where(Referral.conversation_id == sender, Referral.contact_method == "sms", Referral.contact_value.is_(None))
-            .values(contact_value=number)
+            update(Referral).where(Referral.conversation_id == sender, asked).values(contact_value=number)
         )
         return result.rowcount

@@ -134,6 +134,16 @@ def test_blind_sets_hold_their_measured_level(bot, capsys, path, thresholds):
     assert code == 0, out.out + out.err
 
 
+def test_the_conversation_flows_pass_at_every_turn(bot, capsys):
+    """The team's own dialogues of the hand-off, reply and feedback flows (issue #14): fixed
+    paths, so every turn and every fact check must pass."""
+    code = evaluate.main([str(EVAL / "flows.yml"), "--url", bot.url, "--token", bot.token, "--json", "/dev/null",
+                          "--min-accuracy", "1.0", "--min-dialogues", "1.0", "--min-facts", "1.0"])
+    out = capsys.readouterr()
+    print(out.out)
+    assert code == 0, out.out + out.err
+
+
 @pytest.mark.parametrize("path", [CRISIS_BLIND, CRISIS_BLIND_2], ids=lambda p: p.name)
 def test_the_blind_crisis_sets_false_alarms_stay_low(bot, tmp_path, capsys, path):
     summary = tmp_path / "crisis-blind.json"

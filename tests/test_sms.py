@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -246,6 +247,24 @@ def test_hand_off_by_sms_offers_this_number_and_stores_it_only_on_the_referral(b
     assert referral.contact_method == "sms" and referral.contact_value == texter.number
     tracker = json.dumps(bot.tracker(texter.sender))
     assert texter.number not in tracker and texter.number.lstrip("+") not in tracker
+
+
+def test_a_call_back_asked_by_sms_offers_the_texting_number(bot):
+    """#14: "the texting number is offered": a texter who asks to be called is not made to
+    type the number they are texting from, and the worker gets it on the referral."""
+    texter = Texter(bot)
+    texter.converse("can i talk to my pa")
+    options = texter.converse("Jo")
+    phone_call = re.search(r"(\d+) Phone call", options).group(1)
+    assert "the number you're texting from" in texter.converse(phone_call)
+    texter.converse("yes")
+    texter.converse("after 5")
+    summary = texter.converse("help with my rent")
+    assert "Contact: by phone (this number)" in summary and texter.number not in summary
+    texter.converse("yes")
+    with Session(texter.engine) as session:
+        [referral] = session.execute(select(Referral).where(Referral.conversation_id == texter.sender)).scalars()
+    assert referral.contact_method == "phone" and referral.contact_value == texter.number
 
 
 def test_a_burst_of_texts_is_answered_in_order(bot):
