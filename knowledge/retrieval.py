@@ -48,9 +48,18 @@ COUNCIL_BOOST = 1.2  # the council's own entry is preferred over a national one
 TWIN_SIMILARITY, TWIN_SHARE = 0.35, 0.6
 
 
-def query_words(text: str) -> str:
-    """The words that carry meaning, lower-cased and joined: what both vectorisers see."""
-    return " ".join(w for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS)
+def query_words(text: str, places: frozenset = frozenset()) -> str:
+    """The words that carry meaning, lower-cased and joined: what both vectorisers see.
+
+    `places` are the councils' names and aliases: the council is chosen before ranking, so
+    "cambridgeshire. im 21, do i still get a PA" must not favour the entry that happens to
+    say "Cambridgeshire's local offer" over the one about PAs after 21."""
+    return " ".join(w for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS and w not in places)
+
+
+def place_words(names: Iterable[str]) -> frozenset:
+    """Every word of the councils' names and aliases ("walsall", "bloxwich", "cambs")."""
+    return frozenset(w for name in names for w in _TOKEN.findall(str(name).lower())) - {"city", "county", "borough"}
 
 
 def entry_document(entry: Entitlement) -> str:
@@ -69,13 +78,14 @@ class Hit:
 class OfferIndex:
     """A TF-IDF index over every published entry and each of its questions."""
 
-    def __init__(self, entries: Sequence[Entitlement]):
+    def __init__(self, entries: Sequence[Entitlement], places: Iterable[str] = ()):
         self.entries = list(entries)
-        documents = [query_words(entry_document(e)) for e in self.entries]
+        self.places = place_words(places)
+        documents = [query_words(entry_document(e), self.places) for e in self.entries]
         questions, owners = [], []
         for position, entry in enumerate(self.entries):
             for question in (*entry.questions, entry.title):
-                questions.append(query_words(question))
+                questions.append(query_words(question, self.places))
                 owners.append(position)
         corpus = documents + questions
         self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
@@ -124,7 +134,7 @@ class OfferIndex:
         """Every entry's score for this text, in index order."""
         if not self.entries:
             return np.zeros(0)
-        cleaned = [query_words(text)]
+        cleaned = [query_words(text, self.places)]
         query = (self._chars.transform(cleaned).toarray().ravel(), self._words.transform(cleaned).toarray().ravel())
         by_document = self._similarity(self._documents, query)
         by_question = np.zeros(len(self.entries))

@@ -221,7 +221,11 @@ class KnowledgeBase:
 
     def index(self) -> OfferIndex:
         """The retrieval index over every entry, rebuilt when the content version changes."""
-        return self._cached(("index",), lambda: OfferIndex(self.all_entitlements()))
+        return self._cached(("index",), lambda: OfferIndex(self.all_entitlements(), self._place_names()))
+
+    def _place_names(self) -> List[str]:
+        """Every council's names and aliases: left out of the ranking (see retrieval.query_words)."""
+        return [name for council in self.councils().values() for name in (council.id, council.name, *council.aliases)]
 
     def search(
         self, council_id: Optional[str], text: str, topic: Optional[str] = None, age: Optional[int] = None
