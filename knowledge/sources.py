@@ -28,6 +28,9 @@ CHECK_EVERY_DAYS = 365  # ... and then a person should have checked it with the 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _SEED = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt$")  # a seed document's file name (needs a line in sources.yml)
 _FIELDS = ("title", "status", "date", "council")
+# A text costs the texter per 160 characters: there the document is named in three words.
+_STATUS_WORDS = {"draft": "draft offer", "report": "council report", "published": "offer", "law": "law",
+                 "guidance": "guidance"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Document:
     status: str
     date: dt.date
     precision: str  # "year", "month" or "day": how much of `date` the document gives
+    council: str = ""  # the council id whose offer it describes, if one
 
     @property
     def when(self) -> str:
@@ -53,6 +57,12 @@ class Document:
     def label(self) -> str:
         """"Walsall's draft Local Offer (2018)": how the bot names it to a young person."""
         return f"{self.title} ({self.when})"
+
+    @property
+    def short(self) -> str:
+        """"Walsall draft offer, 2018": the document in a few words, for a text message."""
+        owner = f"{self.council.title()} " if self.council else ""
+        return f"{owner}{_STATUS_WORDS[self.status]}, {self.date:%Y}"
 
     def age_in_years(self, today: dt.date) -> int:
         return today.year - self.date.year - ((today.month, today.day) < (self.date.month, self.date.day))
@@ -94,7 +104,12 @@ def _read_document(reader: ProblemReader, name: str, node: Any) -> Optional[Docu
         reader.problem(node, "date", f"{where}.date", "is required: the document's own date, as 2018, 2023-06 or 2019-01-30")
     if not (isinstance(title, str) and title.strip() and status in STATUSES and date):
         return None
-    return Document(name=name, title=" ".join(title.split()), status=status, date=date[0], precision=date[1])
+    council = node.get("council")
+    if council is not None and (not isinstance(council, str) or not re.match(r"^[a-z0-9-]+$", council)):
+        reader.problem(node, "council", f"{where}.council", "must be a council id, like walsall")
+        council = None
+    return Document(name=name, title=" ".join(title.split()), status=status, date=date[0], precision=date[1],
+                    council=council or "")
 
 
 def read_sources(path: Path = SOURCES_PATH) -> Tuple[Dict[str, Document], List[str]]:
@@ -145,10 +160,15 @@ def needs_checking(entitlement: Entitlement, document: Optional[Document], today
     return is_old(document, today) and (today - entitlement.last_checked).days > CHECK_EVERY_DAYS
 
 
+def is_seed(document: str) -> bool:
+    """Whether a `source.document` names a council document (a seed file), not an Act or guidance."""
+    return bool(_SEED.match(document))
+
+
 def unlisted_documents(entitlements: Iterable[Entitlement], listed: Dict[str, Document]) -> List[str]:
     """Entries quoting a seed document (a file name) that sources.yml does not describe."""
     return [f"entitlement '{e.id}'.source.document: '{e.source_document}' is not described in {SOURCES_PATH.name}"
-            for e in entitlements if _SEED.match(e.source_document) and e.source_document not in listed]
+            for e in entitlements if is_seed(e.source_document) and e.source_document not in listed]
 
 
 def source_problems(entitlements: Iterable[Entitlement], path: Path = SOURCES_PATH) -> List[str]:
@@ -170,5 +190,5 @@ def stale_entries(entitlements: Iterable[Entitlement], today: Optional[dt.date] 
     return out
 
 
-__all__ = ["Document", "SOURCES_PATH", "document_of", "documents", "is_old", "needs_checking",
+__all__ = ["Document", "SOURCES_PATH", "document_of", "documents", "is_old", "is_seed", "needs_checking",
            "read_sources", "source_problems", "stale_entries", "unlisted_documents"]

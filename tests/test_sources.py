@@ -91,8 +91,8 @@ def test_a_plan_from_years_ago_says_when_it_was_planned_not_coming_soon(shipped)
 
 def test_a_text_names_the_document_and_its_date(shipped):
     walsall = entry(shipped, "walsall-personal-adviser-16-to-25")
-    assert short_source(walsall) == "Walsall's draft Local Offer, 2018"
-    assert sms_card(walsall).endswith("(From Walsall's draft Local Offer, 2018)")
+    assert short_source(walsall) == "Walsall draft offer, 2018"
+    assert sms_card(walsall).endswith("(From Walsall draft offer, 2018)")
 
 
 def test_a_broken_sources_file_falls_back_to_names_as_written(tmp_path):
