@@ -78,6 +78,22 @@ def test_every_offer_answer_fits_sms_limits(tmp_path, monkeypatch):
         assert is_gsm7(body) and segments(body) <= MAX_SEGMENTS, (entry.id, segments(body), body)
 
 
+def test_a_long_answer_gives_way_to_a_hint_rather_than_a_fourth_text(tmp_path, monkeypatch):
+    """When answer, who and how-to would need four texts, the how-to becomes a hint to text
+    for it, and the answer itself is never cut."""
+    kb = KnowledgeBase(make_engine(f"sqlite:///{tmp_path / 'kb.db'}"))
+    kb.reload()
+    monkeypatch.setattr(actions.offer, "knowledge_base", lambda: kb)
+    entries = load_offers().entitlements
+    long = [e for e in entries if actions.offer.SMS_HOW_HINT in actions.offer.sms_card(e)]
+    assert long, "no entry is long enough to need the hint: the test would not test anything"
+    for entry in long:
+        card = actions.offer.sms_card(entry)
+        assert card.startswith(actions.offer.planned_lead(entry) + entry.answer) and len(card) <= actions.offer.SMS_CARD_LIMIT
+    short = next(e for e in entries if e.id == "walsall-council-tax-exemption")
+    assert short.how_to_get in actions.offer.sms_card(short)
+
+
 # ---- live: the running bot ----------------------------------------------------------------
 _NUMBERS_USED: set = set()
 

@@ -99,3 +99,8 @@ def test_a_broken_sources_file_falls_back_to_names_as_written(tmp_path):
     path = Path(tmp_path / "sources.yml")
     path.write_text("version: 1\ndocuments: {x.txt: {title: X}}\n")
     assert documents(path) == {}
+
+
+def test_a_council_entry_citing_an_act_names_the_act(shipped):
+    text = source_detail(entry(shipped, "nottingham-personal-adviser-to-25"), today=TODAY)
+    assert text.startswith("That comes from Children Act 1989")
