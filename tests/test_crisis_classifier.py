@@ -141,9 +141,9 @@ def test_cross_validated_recall_at_the_thresholds_that_decide():
       classifier) reaches >= 0.92 of the crisis examples, and <= 15% of the not-crisis ones;
     - from ALERT_THRESHOLD the crisis reply and an urgent referral: >= 0.80 of the crisis
       examples, <= 4% of the not-crisis ones (look-alikes written to be hard).
-    Measured 2026-12-01 on 3,802 examples: 0.930 / 0.138 and 0.812 / 0.033 (C=10 with
-    character 3-4-grams, before: 0.942 / 0.153 and 0.740 / 0.013). scripts/crisis_report.py
-    prints the whole curve."""
+    Measured 2026-12-01 on 3,852 examples with ALERT_THRESHOLD 0.9: 0.920 / 0.104 and
+    0.832 / 0.038 (C=10 with character 3-4-grams and 0.95, before: 0.942 / 0.153 and 0.740 /
+    0.013). scripts/crisis_report.py prints the whole curve."""
     examples = load_examples()
     held = cross_validate(examples, ordinary=ordinary_messages())
     matcher = default_matcher()

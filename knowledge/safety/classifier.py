@@ -2,7 +2,7 @@
 
 The rule layer (crisis.py) is precise and explainable but only finds phrasings someone wrote
 a pattern for. This classifier generalises from examples (data/safety/examples.yml): TF-IDF
-word 1-2-grams and character 3-5-grams (within words, so typos and text speak still share
+word 1-2-grams and character 3-4-grams (within words, so typos and text speak still share
 features) feeding a class-balanced logistic regression over the 12 kinds of danger plus
 "none". Two logistic regressions share the features: one says how likely the message is a crisis
 (trained on every example, balanced), the other which kind (trained on the crisis examples).
@@ -79,11 +79,12 @@ THRESHOLD = 0.15
 # like danger to n-grams), so on its own it raises a *concern*: the question is answered,
 # with the safety numbers first and a note for staff. It raises an *alert* (the crisis reply
 # and an urgent referral) only from ALERT_THRESHOLD. Measured 2026-12-01 over the non-crisis
-# cases of every eval set (1,716 messages, tests/eval/*.yml with the dialogue turns and the
-# outside sample), with the calm reading (calm.py) and C below: 0.95 flags 2.7% of them (the
-# aim is at most 3%).
+# cases of every eval set (1,762 messages, tests/eval/*.yml with the dialogue turns and the
+# outside sample), with the calm reading (calm.py), C below and the training windows: 0.90
+# flags 2.5% of them (the aim is at most 3%). The development sets alone allowed 0.87; 0.90
+# keeps the cross-validated false alarms on the hard look-alikes under 4% (the test's bound).
 # The patterns always raise an alert (unless calm.py reads the message as about the past).
-ALERT_THRESHOLD = 0.95
+ALERT_THRESHOLD = 0.90
 # Below ALERT_THRESHOLD, the classifier alone raises a concern (999 and Samaritans before the
 # answer, and a note for staff) from this score. At THRESHOLD (0.15) that line came before 22%
 # of the eval sets' ordinary messages ("where is this from?" read as 'missing'), wearing down
@@ -96,11 +97,12 @@ WINDOW, STRIDE, LONG = 12, 6, 16  # words per window, step, and the length from 
 # A message of fewer words says too little for n-gram evidence ("stop", "here", "any time"
 # answering a form looked like danger): the patterns alone judge those.
 MIN_WORDS = 3
-# Weak regularisation: chosen 2026-12-01 with the character 3-5-grams on the development sets
-# only (tests/eval/crisis-blind.yml and crisis.yml for recall, the non-crisis cases of the
-# other first-round sets for false alarms, at most 3%): C=100 caught 0.969 of their crisis
-# messages at ALERT_THRESHOLD against 0.951 for C=10 (3-4-grams: 0.955). The second-round
-# blind sets were only read for the total afterwards (recall 0.878 -> 0.951, false alarms 2.2%).
+# Weak regularisation: chosen 2026-12-01 on the development sets only (tests/eval/crisis-blind.yml
+# and crisis.yml for recall, the non-crisis cases of the other first-round sets for false
+# alarms, at most 3%): with the training windows, C=100 caught 0.980 of their crisis messages
+# at 0.87 (C=10: 0.951 without the windows), as character 3-5-grams did at a fifth more
+# fitting time. The second-round blind sets, read for the totals only afterwards, went from
+# 0.878 to 0.956 at ALERT_THRESHOLD.
 C = 100.0
 
 
@@ -233,6 +235,20 @@ def _default_normaliser() -> Callable[[str], str]:
     return default_matcher().normalise
 
 
+def training_windows(normalised: str) -> List[str]:
+    """Side by side windows of a long ordinary message, learnt as ordinary too.
+
+    A long message is scored window by window (candidates), and a window cut out of an
+    everyday story ("day and i can't keep paying it out of my ema", from a message about
+    bus fares) had never been seen whole: it read as danger. Windows of the crisis examples
+    are not added, since the window may be the part without the danger. Chosen on the
+    development sets (2026-12-01): recall 0.955 -> 0.980 at false alarms under 3%."""
+    words = normalised.split()
+    if len(words) <= LONG:
+        return []
+    return [" ".join(words[start:start + WINDOW]) for start in range(0, len(words), WINDOW)]
+
+
 class CrisisClassifier:
     """Fit on (text, label) pairs; `score(text)` gives (crisis score, likeliest kind)."""
 
@@ -241,7 +257,7 @@ class CrisisClassifier:
         self.threshold = threshold
         self.words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
                                      token_pattern=r"(?u)\b[\w']+\b")
-        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2)
+        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True, min_df=2)
         # two models on the same features: is it a crisis (all examples), and which kind (crisis examples)
         self.detector = LogisticRegression(C=c, class_weight="balanced", solver="liblinear")
         self.kinds = LinearSVC(C=1.0, class_weight="balanced")  # as accurate as a second LR here, and quicker
@@ -252,8 +268,10 @@ class CrisisClassifier:
         return hstack([self.words.transform(texts), self.chars.transform(texts)]).tocsr()
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "CrisisClassifier":
-        features = self._features([self.normalise(text) for text in texts], fit=True)
-        labels = np.asarray(labels)
+        normalised = [self.normalise(text) for text in texts]
+        windows = [window for text, label in zip(normalised, labels) if label == NONE for window in training_windows(text)]
+        features = self._features(normalised + windows, fit=True)
+        labels = np.asarray(list(labels) + [NONE] * len(windows))
         is_crisis = labels != NONE
         self.detector.fit(features, is_crisis.astype(int))
         self.kinds.fit(features[np.flatnonzero(is_crisis)], labels[is_crisis])
