@@ -67,6 +67,34 @@ def entry_document(entry: Entitlement) -> str:
     return " ".join([entry.title, " ".join(entry.keywords), " ".join(entry.questions), entry.answer])
 
 
+def _trigrams(word: str) -> set:
+    padded = f" {word} "
+    return {padded[i:i + 3] for i in range(len(padded) - 2)}
+
+
+def _same_word(word: str, other: str) -> bool:
+    """The same word give or take an ending or a typo: "glasses"/"glass", "acommodation"/"accommodation"."""
+    if word == other:
+        return True
+    if min(len(word), len(other)) >= 5 and word[:5] == other[:5]:
+        return True
+    a, b = _trigrams(word), _trigrams(other)
+    return len(word) >= 4 and len(a & b) / len(a | b) >= 0.5
+
+
+def coverage(query: str, document: str) -> Tuple[int, float]:
+    """How many of the question's meaningful words the entry has, and what share (1.0 for none).
+
+    An entry can score well on one shared word: "free glasses from the optician" met "A free
+    advocate" on "free" alone. Such an entry is only the closest thing, not the answer."""
+    asked = set(query.split())
+    if not asked:
+        return 0, 1.0
+    have = set(document.split())
+    shared = sum(1 for word in asked if word in have or any(_same_word(word, other) for other in have))
+    return shared, shared / len(asked)
+
+
 @dataclass(frozen=True)
 class Hit:
     """One entry and how well it matches (0 = nothing shared, 1 = the same words)."""
@@ -82,6 +110,7 @@ class OfferIndex:
         self.entries = list(entries)
         self.places = place_words(places)
         documents = [query_words(entry_document(e), self.places) for e in self.entries]
+        self._document_words = documents
         questions, owners = [], []
         for position, entry in enumerate(self.entries):
             for question in (*entry.questions, entry.title):
@@ -129,6 +158,13 @@ class OfferIndex:
         if chars.shape[0] == 0:
             return np.zeros(0)
         return 0.5 * (chars @ query[0]) + 0.5 * (words @ query[1])
+
+    def coverage(self, text: str, entry: Entitlement) -> Tuple[int, float]:
+        """How much of the question this entry's words cover (see `coverage`)."""
+        position = next((i for i, e in enumerate(self.entries) if e.id == entry.id), None)
+        if position is None:
+            return 0, 0.0
+        return coverage(query_words(text, self.places), self._document_words[position])
 
     def scores(self, text: str) -> np.ndarray:
         """Every entry's score for this text, in index order."""

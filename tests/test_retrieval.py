@@ -127,3 +127,12 @@ def test_a_question_about_an_age_limit_prefers_the_entries_that_state_one():
         best = index.search(question, "cambridgeshire", ["personal_adviser", "eligibility"])[0].entitlement
         assert best.max_age is not None, (question, best.id)
     assert index.search("what is a PA", "cambridgeshire", ["personal_adviser"])[0].entitlement.max_age is None
+
+
+def test_coverage_counts_the_question_words_an_entry_has():
+    """One shared word is not an answer: "free glasses from the optician" meets the free
+    advocate only on "free" (actions.offer.partly_matched then says it is the closest)."""
+    from knowledge.retrieval import coverage
+    assert coverage("free glasses optician", "free advocate complain") == (1, 1 / 3)
+    assert coverage("acommodation rent", "accommodation rent deposit") == (2, 1.0)  # a typo still counts
+    assert coverage("", "anything") == (0, 1.0)
