@@ -162,3 +162,16 @@ def test_council_scoping_happens_in_the_query_and_the_last_council_named_decides
     nottingham = {c.conversation_id for c in list_conversations(engine, key, "nottingham", Filters())}
     walsall = {c.conversation_id for c in list_conversations(engine, key, "walsall", Filters())}
     assert "web-moved" in walsall and "web-moved" not in nottingham and NOTTINGHAM_SMS_CRISIS in nottingham
+
+
+def test_any_text_makes_a_csv_that_spreadsheets_open_safely():
+    """#16: a NUL in one chat message broke every CSV report; fullwidth ＝ slipped past the
+    formula guard."""
+    import csv
+    import io
+
+    from bot.dashboard.reports import Table, to_csv
+    rows = [["help\u0000 rent"], ["lone \ud83d surrogate"], ["\uff1dHYPERLINK(\"x\")"], ["  =1+1"], ["-5 quid"], ["ok"]]
+    body = to_csv([Table("t", ["text"], rows)])
+    cells = [row[0] for row in csv.reader(io.StringIO(body)) if row][2:]
+    assert cells == ["help rent", "lone  surrogate", "'\uff1dHYPERLINK(\"x\")", "'  =1+1", "'-5 quid", "ok"]

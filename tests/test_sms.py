@@ -209,7 +209,8 @@ def test_stop_start_and_help(bot):
     time.sleep(2)
     assert len(texter.outbox()) == count  # nothing is sent after STOP
     assert "Welcome back" in texter.converse("START")
-    assert "01632 960201" in texter.converse("HELP")
+    help_reply = texter.converse("HELP")
+    assert "01632 960201" in help_reply and "999" in help_reply and "116 123" in help_reply  # #16: safety numbers too
 
 
 def test_a_crisis_text_after_stop_still_gets_the_crisis_reply_and_an_urgent_flag(bot):

@@ -188,7 +188,8 @@ class SmsInput(InputChannel):
     def help_text(self, council: Optional[str]) -> str:
         team = self.kb.contact(council, "leaving_care_team")
         call = f" To talk to a person call {team.name}: {team.phone}." if team and team.phone else ""
-        return to_gsm7("Pathfinder answers questions about help for care leavers. Just text your question." + call + " Text STOP to stop.")
+        return to_gsm7("Pathfinder answers questions about help for care leavers. Just text your question." + call
+                       + " In danger now? Call 999. To talk any time: Samaritans 116 123, free. Text STOP to stop.")
 
     async def send(self, sender: str, number: str, texted: str, council: Optional[str], body: str) -> None:
         """Send (or record) one reply; the crisis reply may be longer than 3 segments."""

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from bot.channels.safety import clean_text
 from bot.dashboard.conversations import (
     FALLBACK_INTENTS,
     RATING_INTENTS,
@@ -261,11 +262,19 @@ def to_csv(tables: Iterable[Table]) -> str:
     return out.getvalue()
 
 
+# A cell starting with one of these runs as a formula in a spreadsheet; the fullwidth forms
+# (＝＋－＠) are read as the plain ones by some spreadsheets too.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
 def _csv_safe(value):
-    """Stop a spreadsheet running a young person's text as a formula (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    """Any text as a CSV cell: NUL, lone surrogates and control characters dropped (a NUL in
+    one chat message made every report of the council fail), and a young person's text never
+    run as a formula (CSV injection)."""
+    if not isinstance(value, str):
+        return value
+    value = clean_text(value)
+    return "'" + value if value.lstrip(" ")[:1] in _FORMULA_STARTS else value
 
 
 def to_markdown(tables: Iterable[Table]) -> str:
