@@ -205,6 +205,8 @@ def test_referrals_are_for_managers_of_the_council(server, engine):
     token = manager.csrf_token("/referrals")
     assert manager.post(f"/referrals/{theirs}/status", {"status": "closed", "csrf_token": token}).status_code == 404
     assert manager.post(f"/referrals/{mine}/status", {"status": "acknowledged"}).status_code == 403
+    for huge in ("99999999999999999999", "2147483648"):  # #16: an id past the database's integer was a 500
+        assert manager.post(f"/referrals/{huge}/status", {"status": "closed", "csrf_token": token}).status_code == 404
     assert manager.post(f"/referrals/{mine}/status", {"status": "acknowledged", "csrf_token": token}).status_code == 303
     with Session(engine) as session:
         referral = session.get(Referral, mine)

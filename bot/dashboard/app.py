@@ -48,6 +48,7 @@ from services.referrals import STATUSES, is_undelivered
 from services.staff import AuditEntry, ConversationNote, ConversationTag, StaffUser
 
 HERE = Path(__file__).resolve().parent
+MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL (a larger one overflowed to a 500)
 SESSION_COOKIE = "pf_session"
 LOGIN_CSRF_COOKIE = "pf_login_csrf"
 LOGIN_ERROR = "That e-mail address and password did not match, or there have been too many attempts. Please try again later."
@@ -138,7 +139,12 @@ def create_app(engine: Engine, settings: DashboardSettings, key: bytes, name: st
         return wrap
 
     def referral_or_404(session: Session, staff: auth.Staff, referral_id: int) -> Referral:
-        """The referral if it is of the staff member's council (another council's: not found)."""
+        """The referral if it is of the staff member's council (another council's: not found).
+
+        An id past what the database's integer holds is not found either (it answered 500:
+        OverflowError on SQLite, a DataError on PostgreSQL)."""
+        if not 0 < referral_id <= MAX_ID:
+            raise NotFound("No such referral")
         referral = session.get(Referral, referral_id)
         if referral is None or (staff.scope_council and referral.council_id != staff.scope_council):
             raise NotFound("No such referral")
