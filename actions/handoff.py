@@ -195,7 +195,7 @@ class ValidateHandoffForm(FormValidationAction):
         if _SKIP.match(text):
             return {"handoff_name": SKIPPED}
         name = clean_name(text)
-        return {"handoff_name": name} if name else self.ask_again(dispatcher, tracker, "handoff_name", "utter_name_not_understood")
+        return {"handoff_name": name} if name else self.ask_again(dispatcher, tracker, "handoff_name", response="utter_name_not_understood")
 
     def extract_handoff_contact_method(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         text = self.answer(tracker, "handoff_contact_method")
@@ -210,7 +210,7 @@ class ValidateHandoffForm(FormValidationAction):
         method = contact_method(text)
         if method:
             return {"handoff_contact_method": method}
-        return self.ask_again(dispatcher, tracker, "handoff_contact_method", "utter_contact_method_not_understood")
+        return self.ask_again(dispatcher, tracker, "handoff_contact_method", response="utter_contact_method_not_understood")
 
     def extract_handoff_contact_value(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         text = self.answer(tracker, "handoff_contact_value")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Dict, Optional
 
 from .calm import CalmReader, default_calm
-from .classifier import ALERT_THRESHOLD, CONCERN_THRESHOLD, CrisisClassifier, default_classifier
+from .classifier import ALERT_THRESHOLD, CONCERN_THRESHOLD, THRESHOLD, CrisisClassifier, default_classifier
 from .crisis import CrisisMatcher, default_matcher
 
 __all__ = ["ALERT", "CONCERN", "Assessment", "CrisisDetector", "default_detector"]
@@ -79,6 +79,12 @@ class CrisisDetector:
             return found
         together = self._assess(f"{previous.strip()} {text.strip()}")
         if together is None or not together.is_alert:
+            return found
+        if together.source == "classifier" and found is None and self.classifier.score(text)[0] < THRESHOLD:
+            # A pattern across the two ("he said if i don't pay he'll" + "hurt my brother") is
+            # a sentence split in two. The classifier alone on two ordinary messages read
+            # together ("do i have to pay it back" + "my mate said there's a £2000 thing")
+            # is not, when this message shows nothing of danger by itself.
             return found
         alone = self._assess(previous)
         if alone is not None and alone.is_alert:
