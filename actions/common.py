@@ -63,6 +63,11 @@ def latest_intent(tracker: Tracker) -> Optional[str]:
     return (tracker.latest_message or {}).get("intent", {}).get("name")
 
 
+def latest_confidence(tracker: Tracker) -> float:
+    """How sure the NLU was of the latest message's intent (0 when unknown)."""
+    return float(((tracker.latest_message or {}).get("intent") or {}).get("confidence") or 0.0)
+
+
 def latest_text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
 

@@ -19,7 +19,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
-    INTERRUPTING_INTENTS, buttons, channel_of, engine, knowledge_base, latest_intent, latest_text, said_last_turn,
+    INTERRUPTING_INTENTS, buttons, channel_of, engine, knowledge_base, latest_confidence, latest_intent, latest_text,
+    said_last_turn,
 )
 from actions.eligibility import yes_no_unsure
 from actions.offer import QUESTION_INTENTS, team_line
@@ -52,6 +53,7 @@ _METHODS = (  # first match wins: "text me on this number" is a text, not this c
 _NAME_PREFIX = re.compile(r"^\s*(my name is|my name's|name'?s|i'?m|i am|it'?s|call me)\s+", re.I)
 # Said between the form's questions, never an answer to one: "thanks" is not a first name.
 ASIDES = frozenset({"thank", "greet", "bot_challenge", "who_sees_this"})
+SURE_ENOUGH = 0.6  # at "Shall I send it?", the NLU's yes or no counts only this sure: digits read as "affirm"
 QUESTION_WORDS = 4  # a question of at least this many words (or with "?") is a question, not a name or a time
 _QUESTION_START = re.compile(
     r"^\W*(?:wait|sorry|also|oh|btw|and|but|ok|okay)?\W*(?:what|whats|what's|how|can|could|do|does|did|is|are|will|would|"
@@ -88,12 +90,21 @@ def offers_this_number(tracker: Tracker) -> bool:
     return tracker.get_slot("handoff_contact_method") == "phone" and channel_of(tracker) == "sms"
 
 
+_EMAIL_IN = re.compile(r"[^@\s,;:()<>]+@[^@\s,;:()<>]+\.[a-z]{2,}", re.I)
+_NUMBER_IN = re.compile(r"(?:\+44|0)[\d\s()\-]{8,16}\d")
+
+
 def contact_value(text: str, method: Optional[str]) -> Optional[str]:
-    """A phone number or email address in the expected shape, else None."""
-    value = text.strip()
+    """The phone number or email address in `text` ("oops its liam@example.com"), in the
+    expected shape, else None. A mobile (07...) needs all 11 digits: a digit short, a worker
+    would ring nobody."""
     if method == "email":
-        return value if _EMAIL.match(value) else None
-    compact = re.sub(r"[\s()\-]", "", value)
+        found = _EMAIL_IN.search(text)
+        return found.group(0).rstrip(".") if found and _EMAIL.match(found.group(0).rstrip(".")) else None
+    found = _NUMBER_IN.search(text)
+    compact = re.sub(r"[\s()\-]", "", found.group(0)) if found else ""
+    if compact.startswith("07") and len(compact) != 11:
+        return None
     return compact if _PHONE.match(compact) else None
 
 
@@ -135,11 +146,12 @@ _CHANGE_WHAT = (
 )
 
 
-def change_asked(text: str) -> Optional[str]:
-    """At the read-back: None (not a change), "" (a change, but of what?) or a CHANGES key."""
-    if not _CHANGE.search(text):
+def change_asked(text: str, menu_shown: bool = False) -> Optional[str]:
+    """None (not a change), "" (a change, but of what?) or a CHANGES key. Right after "What
+    would you like to change?" the answer needs no "change": "The best time", "the number"."""
+    if not (_CHANGE.search(text) or menu_shown):
         return None
-    return next((what for what, pattern in _CHANGE_WHAT if pattern.search(text)), "")
+    return next((what for what, pattern in _CHANGE_WHAT if pattern.search(text)), None if menu_shown else "")
 
 
 class ValidateHandoffForm(FormValidationAction):
@@ -177,6 +189,17 @@ class ValidateHandoffForm(FormValidationAction):
         if is_aside(text, intent) or (slot != "handoff_message" and is_question(text, intent)):
             return None
         return text
+
+    @staticmethod
+    def corrected_contact(tracker: Tracker, text: str) -> Dict[Text, Any]:
+        """A number or address typed where another answer was asked: it corrects the contact."""
+        method = tracker.get_slot("handoff_contact_method")
+        for kind in ("email", "phone"):
+            value = contact_value(text, kind)
+            if value:
+                return {"handoff_contact_method": kind if method not in ("phone", "sms") or kind == "email" else method,
+                        "handoff_contact_value": value}
+        return {}
 
     @staticmethod
     def ask_again(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str) -> Dict[Text, Any]:
@@ -228,22 +251,35 @@ class ValidateHandoffForm(FormValidationAction):
 
     def extract_handoff_time(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         text = self.answer(tracker, "handoff_time")
-        return {} if text is None else {"handoff_time": SKIPPED if _SKIP.match(text) else text[:100]}
+        if text is None:
+            return {}
+        corrected = self.corrected_contact(tracker, text)  # "oh wait its 07700 900123"
+        if corrected:
+            return {**corrected, "handoff_time": None}
+        return {"handoff_time": SKIPPED if _SKIP.match(text) else text[:100]}
 
     def extract_handoff_message(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         text = self.answer(tracker, "handoff_message")
-        return {} if text is None else {"handoff_message": SKIPPED if _SKIP.match(text) else text[:500]}
+        if text is None:
+            return {}
+        change = change_asked(text)
+        if change and change != "message":  # "actually change the time, mornings are better"
+            return {**{slot: None for slot in CHANGES[change]}, "handoff_message": None}
+        return {"handoff_message": SKIPPED if _SKIP.match(text) else text[:500]}
 
     def extract_handoff_confirm(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         text = self.answer(tracker, "handoff_confirm")
         if text is None:
             return {}
-        change = change_asked(text)
+        change = change_asked(text, menu_shown=said_last_turn(tracker, "utter_what_to_change"))
         if change:  # clear that answer: the form asks it again, then reads everything back
             return {slot: None for slot in CHANGES[change]}
+        corrected = self.corrected_contact(tracker, text)
+        if corrected:  # "07700 900123" typed at "Shall I send it?": the number, put right
+            return corrected
         if change == "":
             return {"handoff_confirm": None}  # the read-back action asks which answer to change
-        answer = yes_no_unsure(text, latest_intent(tracker))
+        answer = yes_no_unsure(text, latest_intent(tracker) if latest_confidence(tracker) >= SURE_ENOUGH else None)
         if answer is None:
             dispatcher.utter_message(response="utter_send_not_understood")
             return {"handoff_confirm": None}  # read back again: nothing is sent, or lost, on an unclear reply
@@ -306,8 +342,24 @@ class ActionHandoffNotSent(Action):
         return "action_handoff_not_sent"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        dispatcher.utter_message(response="utter_handoff_not_sent")
+        sent = earlier_reference(tracker)
+        if sent:  # "I haven't sent anything" would read as if the earlier request was lost
+            dispatcher.utter_message(response="utter_handoff_stopped_earlier_sent", reference=sent)
+        else:
+            dispatcher.utter_message(response="utter_handoff_not_sent")
         return [SlotSet(slot, None) for slot in FORM_SLOTS]
+
+
+_REFERENCE = re.compile(r"Your reference is #(\d+)")
+
+
+def earlier_reference(tracker: Tracker) -> Optional[str]:
+    """The reference of a request already sent in this conversation, if one was."""
+    for event in reversed(tracker.events):
+        found = _REFERENCE.search(event.get("text") or "") if event.get("event") == "bot" else None
+        if found:
+            return found.group(1)
+    return None
 
 
 # "what's the number for the leaving care team": the number, then the offer of a call back.
@@ -342,9 +394,7 @@ class ActionAskHandoffConfirm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         if tracker.get_slot("requested_slot") == "handoff_confirm" and change_asked(latest_text(tracker)) == "":
-            dispatcher.utter_message(text="What would you like to change?", buttons=buttons(
-                ("My name", "change name"), ("How to contact me", "change contact"),
-                ("The best time", "change time"), ("My message", "change message")))
+            dispatcher.utter_message(response="utter_what_to_change")
             return []
         method = tracker.get_slot("handoff_contact_method") or SKIPPED
         lines = [

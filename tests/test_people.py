@@ -107,6 +107,74 @@ def test_text_me_on_the_web_asks_for_the_number_so_someone_can_reach_them(bot):
     assert f"reference is #{referral.id}" in done
 
 
+def to_read_back(bot, sender: str, council: str = "walsall") -> str:
+    """A hand-off walked to "Shall I send it?" with a phone number; returns the read-back."""
+    bot.say(sender, "can my PA ring me", council=council)
+    bot.say(sender, "Jade")
+    bot.say(sender, "phone")
+    bot.say(sender, "07700 900124")
+    bot.say(sender, "after 4")
+    return texts(bot.say(sender, "help with my rent"))
+
+
+def test_a_number_typed_at_the_read_back_corrects_it_and_is_not_a_yes(bot):
+    """Trial: a corrected number typed at "Shall I send it?" sent the request, number unchanged."""
+    sender = new_sender()
+    to_read_back(bot, sender)
+    summary = texts(bot.say(sender, "07700 900123"))
+    assert "by phone (07700900123)" in summary and "Shall I send it?" in summary
+    assert referrals(bot, sender) == []
+
+
+def test_the_change_menu_buttons_work_when_their_titles_are_typed(bot):
+    sender = new_sender()
+    to_read_back(bot, sender)
+    assert "What would you like to change?" in texts(bot.say(sender, "change something"))
+    assert "good time" in texts(bot.say(sender, "The best time"))
+    assert "Best time: mornings" in texts(bot.say(sender, "mornings"))
+
+
+def test_a_mobile_number_a_digit_short_is_asked_again(bot):
+    sender = new_sender()
+    bot.say(sender, "can my PA ring me", council="walsall")
+    bot.say(sender, "Jade")
+    bot.say(sender, "phone")
+    assert "doesn't look like a phone number" in texts(bot.say(sender, "07700 90012"))
+    assert "good time" in texts(bot.say(sender, "07700 900123"))
+
+
+def test_an_email_inside_a_sentence_is_taken(bot):
+    sender = new_sender()
+    bot.say(sender, "can someone email me", council="nottingham")
+    bot.say(sender, "Liam")
+    bot.say(sender, "email")
+    assert "good time" in texts(bot.say(sender, "oops its liam.b@example.com"))
+    bot.say(sender, "mornings")
+    assert "by email (liam.b@example.com)" in texts(bot.say(sender, "help with debts"))
+
+
+def test_a_change_asked_while_writing_the_message_goes_back_to_that_answer(bot):
+    sender = new_sender()
+    bot.say(sender, "can my PA ring me", council="walsall")
+    bot.say(sender, "Jade")
+    bot.say(sender, "phone")
+    bot.say(sender, "07700 900124")
+    bot.say(sender, "after 3pm")
+    assert "good time" in texts(bot.say(sender, "actually change the time, mornings are better"))
+    bot.say(sender, "mornings")
+    summary = texts(bot.say(sender, "help with my rent"))
+    assert "Best time: mornings" in summary and "Message: help with my rent" in summary
+
+
+def test_stop_after_a_request_was_sent_says_that_one_still_stands(bot):
+    sender = new_sender()
+    to_read_back(bot, sender)
+    bot.say(sender, "yes")
+    [referral] = referrals(bot, sender)
+    bot.say(sender, "can someone call me")
+    assert f"#{referral.id}, was sent" in texts(bot.say(sender, "stop"))
+
+
 def test_one_answer_can_be_changed_at_the_read_back(bot):
     sender = new_sender()
     bot.say(sender, "i want to speak to my PA", council="nottingham")
