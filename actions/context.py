@@ -76,10 +76,19 @@ class ValidatePredefinedSlots(ValidationAction):
         bad = from_metadata.get("bad_council")
         if bad and bad != tracker.get_slot("bad_council"):
             dispatcher.utter_message(response="utter_council_not_known")
-        if from_metadata.get("council"):
-            return from_metadata
         found = council_from_text(tracker, answer_expected=tracker.get_slot("requested_slot") == "council")
         current = tracker.get_slot("council")
+        site = from_metadata.get("council")
+        if site:
+            # The site's council is the start, not the last word: a young person on
+            # Cambridgeshire's page who says "i was in care with walsall" gets Walsall's offer,
+            # and keeps it on the next messages (which still carry the site's council).
+            if found and found != NATIONAL and found != (current or site):
+                dispatcher.utter_message(text=f"OK, I'll use {council_label(found)}'s offer from now on.")
+                return {**from_metadata, "council": found}
+            if current and current != site and found in (None, current):
+                return {**from_metadata, "council": current}
+            return from_metadata
         if found and current and found != current and found != NATIONAL:
             dispatcher.utter_message(text=f"OK, I'll use {council_label(found)}'s offer from now on.")
         return {**from_metadata, "council": found} if found else from_metadata

@@ -358,7 +358,8 @@ def seen_again(entitlement: Entitlement, just_shown: bool, council: Optional[str
     Just shown (the answer before this one): the new question is about it ("when is it
     paid?"). Seen earlier: name it, so they can scroll back, and still give the how-to."""
     opening = f"About \"{entitlement.title}\":" if just_shown else f"That's \"{entitlement.title}\", which I showed you above."
-    return f"{opening} How to get it: {entitlement.how_to_get} If that doesn't answer it, ask: {team_line(council)}"
+    amount = f" How much: {entitlement.amount.describe()}." if entitlement.amount else ""  # "how much is it?" again
+    return f"{opening}{amount} How to get it: {entitlement.how_to_get} If that doesn't answer it, ask: {team_line(council)}"
 
 
 def show_page(

@@ -183,6 +183,18 @@ def test_answers_come_from_the_users_council(bot):
     assert "Walsall" in walsall and "Walsall" not in nottingham
 
 
+def test_a_council_named_on_another_councils_site_is_used_and_kept(bot):
+    """Trial: on Cambridgeshire's page, "i was in care with walsall" was ignored three times
+    (each message carries the site's council). The young person's own council wins, and stays."""
+    sender = new_sender()
+    first = texts(bot.say(sender, "i was in care with walsall, is there a grant for my first flat", council="cambridgeshire"))
+    assert "Walsall Council's offer" in first and bot.slot(sender, "council") == "walsall"
+    assert "2,000" in texts(bot.say(sender, "how much is the setting up home grant", council="cambridgeshire"))
+    assert bot.slot(sender, "council") == "walsall"
+    bot.say(sender, "actually its cambridgeshire", council="cambridgeshire")
+    assert bot.slot(sender, "council") == "cambridgeshire"
+
+
 def test_nothing_in_the_offer_is_said_honestly_and_recorded(bot):
     from sqlalchemy import select
     from sqlalchemy.orm import Session
