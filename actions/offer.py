@@ -50,19 +50,26 @@ ELSEWHERE_SHARE = 0.5  # the section's best scores under half the best of all: a
 UNSURE_SHARE = 0.5
 
 
+# A section name longer than this is a citation for staff ("Corporate Parenting Strategy, How
+# the Strategy will be monitored: Achieving (...); Minutes of ..."): the young person is told
+# the document and its date, and the offer file keeps the rest.
+SHORT_SECTION = 60
+
+
 def source_name(entitlement: Entitlement) -> str:
     """Where a fact came from, in words: the document with its date and section, or the law."""
     document = document_of(entitlement)
     if document is None and (entitlement.council == NATIONAL or not is_seed(entitlement.source_document)):
-        # the law or guidance by name (a council entry may cite the Act that gives the duty)
-        return f"{entitlement.source_document}, {entitlement.source_section}" if (
-            entitlement.council != NATIONAL and entitlement.source_section) else entitlement.source_document
-    if document is not None:
+        origin = entitlement.source_document  # the law or guidance by name (a council entry may cite the Act)
+        if entitlement.council == NATIONAL:
+            return origin
+    elif document is not None:
         origin = document.label
     else:
         council = knowledge_base().council(entitlement.council)
         origin = (council.offer_name or council.name) if council else entitlement.council
-    return f"{origin}, {entitlement.source_section}" if entitlement.source_section else origin
+    section = entitlement.source_section
+    return f"{origin}, {section}" if section and len(section) <= SHORT_SECTION else origin
 
 
 def source_detail(entitlement: Entitlement, today: Optional[dt.date] = None) -> str:
@@ -70,7 +77,7 @@ def source_detail(entitlement: Entitlement, today: Optional[dt.date] = None) -> 
     document = document_of(entitlement)
     parts = [f"That comes from {source_name(entitlement)}."]
     if is_old(document, today or dt.date.today()):
-        parts.append(f"It was written in {document.when}, so things may have changed. Ask your PA what you can get now.")
+        parts.append(f"It was written {document.when_phrase}, so things may have changed. Ask your PA what you can get now.")
     parts.append(f"It was last checked on {entitlement.last_checked:%-d %b %Y}.")
     if entitlement.link:
         parts.append(f"More: {entitlement.link}")

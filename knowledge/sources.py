@@ -54,6 +54,11 @@ class Document:
         return f"{self.date:%-d %B %Y}"
 
     @property
+    def when_phrase(self) -> str:
+        """'in 2018' / 'in June 2023' / 'on 30 January 2019'."""
+        return f"{'on' if self.precision == 'day' else 'in'} {self.when}"
+
+    @property
     def label(self) -> str:
         """"Walsall's draft Local Offer (2018)": how the bot names it to a young person."""
         return f"{self.title} ({self.when})"

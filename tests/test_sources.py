@@ -104,3 +104,10 @@ def test_a_broken_sources_file_falls_back_to_names_as_written(tmp_path):
 def test_a_council_entry_citing_an_act_names_the_act(shipped):
     text = source_detail(entry(shipped, "nottingham-personal-adviser-to-25"), today=TODAY)
     assert text.startswith("That comes from Children Act 1989")
+
+
+def test_a_dated_document_reads_on_its_day_and_a_citation_stays_in_the_file(shipped):
+    entry_ = entry(shipped, "cambridgeshire-staying-in-education-16")  # a long, staff-only section
+    text = source_detail(entry_, today=TODAY)
+    assert "written on 30 January 2019" in text and entry_.source_section not in text
+    assert text.startswith("That comes from Cambridgeshire councillors' meeting papers (30 January 2019).")
