@@ -311,6 +311,12 @@ class ActionAskHandoffName(Action):
             dispatcher.utter_message(text=f"{team_line(tracker.get_slot('council'))} Or I can ask them to contact you.")
         if _PA_PROBLEM.search(text):
             dispatcher.utter_message(text=pa_problem_line(tracker.get_slot("council")))
+        sent = earlier_reference(tracker)
+        if sent and _ABOUT_THE_REQUEST.search(text):
+            # "when will they ring me?" after sending: the request stands; a second is optional
+            dispatcher.utter_message(text=f"Your request #{sent} has been sent. The team will contact you the way you asked. "
+                                          f"{team_line(tracker.get_slot('council'))} To send another request, carry on; "
+                                          "or say stop.")
         dispatcher.utter_message(response="utter_ask_handoff_name")
         return []
 
@@ -362,6 +368,10 @@ def earlier_reference(tracker: Tracker) -> Optional[str]:
     return None
 
 
+# A question about a request already sent ("when will they ring me", "how will i know they replied").
+_ABOUT_THE_REQUEST = re.compile(
+    r"\b(?:when|how long|how will|how do i know|have they|did they|will they|has it|did it)\b.{0,40}"
+    r"\b(?:ring|call|phone|text|message|email|contact|reply|replied|get back|get in touch|sent|send|see it)\b", re.I)
 # "what's the number for the leaving care team": the number, then the offer of a call back.
 _NUMBER_ASKED = re.compile(r"\b(?:number|phone number|contact details|how do i (?:contact|ring|call|get hold of))\b", re.I)
 

@@ -166,6 +166,16 @@ def test_a_change_asked_while_writing_the_message_goes_back_to_that_answer(bot):
     assert "Best time: mornings" in summary and "Message: help with my rent" in summary
 
 
+def test_a_question_about_a_sent_request_is_told_it_stands(bot):
+    """Trial: "when will they ring me" after sending looked like a fresh request."""
+    sender = new_sender()
+    to_read_back(bot, sender)
+    bot.say(sender, "yes")
+    [referral] = referrals(bot, sender)
+    reply = texts(bot.say(sender, "when will they ring me"))
+    assert f"Your request #{referral.id} has been sent" in reply and "01632 960201" in reply
+
+
 def test_stop_after_a_request_was_sent_says_that_one_still_stands(bot):
     sender = new_sender()
     to_read_back(bot, sender)
