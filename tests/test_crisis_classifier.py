@@ -137,12 +137,12 @@ def test_short_explicit_danger_is_still_caught_by_the_patterns():
 def test_cross_validated_recall_at_the_thresholds_that_decide():
     """Held out, at the two scores that change what a young person gets (the classifier's
     own THRESHOLD decides nothing on its own: every hit below CONCERN_THRESHOLD is dropped):
-    - from CONCERN_THRESHOLD the safety numbers come first: the union (patterns or
-      classifier) reaches >= 0.92 of the crisis examples, and <= 15% of the not-crisis ones;
+    - from CONCERN_THRESHOLD (0.7 since the care-leaver trials; 0.5 before, held at >= 0.92
+      and <= 15%) the safety numbers come first: the union (patterns or classifier) reaches
+      >= 0.88 of the crisis examples, and <= 10% of the not-crisis ones;
     - from ALERT_THRESHOLD the crisis reply and an urgent referral: >= 0.80 of the crisis
       examples, <= 4% of the not-crisis ones (look-alikes written to be hard).
-    Measured 2026-12-01 on 3,852 examples with ALERT_THRESHOLD 0.9: 0.920 / 0.104 and
-    0.832 / 0.038 (C=10 with character 3-4-grams and 0.95, before: 0.942 / 0.153 and 0.740 /
+    Measured 2026-12-01 on 3,868 examples: 0.891 / 0.073 from 0.7 and 0.831 / 0.038 from 0.9 (C=10 with character 3-4-grams and 0.95, before: 0.942 / 0.153 and 0.740 /
     0.013). scripts/crisis_report.py prints the whole curve."""
     examples = load_examples()
     held = cross_validate(examples, ordinary=ordinary_messages())
@@ -159,7 +159,7 @@ def test_cross_validated_recall_at_the_thresholds_that_decide():
     print(f"\nheld out: union recall {union(CONCERN_THRESHOLD):.3f} from {CONCERN_THRESHOLD} (false alarms {shown:.3f}), "
           f"{union(ALERT_THRESHOLD):.3f} from {ALERT_THRESHOLD} (false alarms {alarmed:.3f}); classifier at {THRESHOLD}: {recall:.3f}")
     assert recall >= 0.9
-    assert union(CONCERN_THRESHOLD) >= 0.92 and shown <= 0.15
+    assert union(CONCERN_THRESHOLD) >= 0.88 and shown <= 0.10
     assert union(ALERT_THRESHOLD) >= 0.80 and alarmed <= 0.04
 
 

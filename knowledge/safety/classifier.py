@@ -88,9 +88,13 @@ ALERT_THRESHOLD = 0.90
 # Below ALERT_THRESHOLD, the classifier alone raises a concern (999 and Samaritans before the
 # answer, and a note for staff) from this score. At THRESHOLD (0.15) that line came before 22%
 # of the eval sets' ordinary messages ("where is this from?" read as 'missing'), wearing down
-# the real warnings; at 0.5 it is 8.1% and still reaches 52 of the 58 crisis messages that
-# were not alerts (2026-12-01, all tests/eval sets and the outside sample).
-CONCERN_THRESHOLD = 0.5
+# the real warnings; at 0.5 it was 8.1%. With C=100 and the training windows, two trials by
+# helpers playing care leavers still saw it before 6% of ordinary worries (council tax
+# arrears, pregnancy, a PA who never replies) and found it frightening: from 0.7 it comes
+# before 2.4% of the eval sets' 1,774 ordinary messages (4.1% at 0.5), and the crisis
+# messages getting at least the numbers stay 210 of 216 on the development set (212 at 0.5;
+# 2026-12-01, chosen there).
+CONCERN_THRESHOLD = 0.7
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when there: the files are read on every start
 WINDOW, STRIDE, LONG = 12, 6, 16  # words per window, step, and the length from which windows are used
