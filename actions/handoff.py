@@ -169,6 +169,10 @@ class ValidateHandoffForm(FormValidationAction):
         topic slot), but the message is the form's, and staff reports count it as such."""
         asked = tracker.get_slot("requested_slot")
         taken = asked is not None and self.answer(tracker, asked) is not None
+        if taken and _DECLINE.search(latest_text(tracker)):
+            # "no its ok ill ring them myself" / "actually dont send it": end here, nothing sent
+            return [*(SlotSet(slot, SKIPPED) for slot in FORM_SLOTS if tracker.get_slot(slot) is None and slot != "handoff_confirm"),
+                    SlotSet("handoff_confirm", "no"), SlotSet("requested_slot", None)]
         events = await super().run(dispatcher, tracker, domain)
         if taken:
             reason = tracker.get_slot("handoff_reason")
@@ -186,6 +190,8 @@ class ValidateHandoffForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != slot or intent in INTERRUPTING_INTENTS:
             return None
         text = latest_text(tracker).strip()
+        if slot == "handoff_confirm" and said_last_turn(tracker, "utter_what_to_change"):
+            return text  # "How to contact me", the menu's own button title, is no question
         if is_aside(text, intent) or (slot != "handoff_message" and is_question(text, intent)):
             return None
         return text
@@ -368,6 +374,11 @@ def earlier_reference(tracker: Tracker) -> Optional[str]:
     return None
 
 
+# Changing one's mind in the middle of the form: it ends, and nothing is sent.
+_DECLINE = re.compile(
+    r"^\s*stop\b|\b(?:don'?t|do not|dont) (?:send|bother)\b|\bnever ?mind\b|\bforget (?:it|about it)\b|"
+    r"\bi'?ll (?:ring|call|phone|text|contact|email|message) (?:them|her|him|my pa)(?: myself)?\b|"
+    r"\bno (?:it'?s|its) (?:ok|okay|fine)\b|\bi (?:don'?t|dont) want (?:anyone|someone|them) to (?:contact|ring|call)\b", re.I)
 # A question about a request already sent ("when will they ring me", "how will i know they replied").
 _ABOUT_THE_REQUEST = re.compile(
     r"\b(?:when|how long|how will|how do i know|have they|did they|will they|has it|did it)\b.{0,40}"

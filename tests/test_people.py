@@ -166,6 +166,23 @@ def test_a_change_asked_while_writing_the_message_goes_back_to_that_answer(bot):
     assert "Best time: mornings" in summary and "Message: help with my rent" in summary
 
 
+@pytest.mark.parametrize("text", ["no its ok ill ring them myself", "hmm actually dont send it", "stop. i just asked who to ring"])
+def test_changing_ones_mind_mid_form_ends_it_with_nothing_sent(bot, text):
+    """Second trial: these were read as a name, or not understood at the read-back."""
+    sender = new_sender()
+    bot.say(sender, "can my PA ring me", council="walsall")
+    reply = texts(bot.say(sender, text))
+    assert "haven't sent anything" in reply
+    assert referrals(bot, sender) == [] and not (bot.tracker(sender)["active_loop"] or {}).get("name")
+
+
+def test_the_change_menu_titles_are_answers_not_questions(bot):
+    sender = new_sender()
+    to_read_back(bot, sender)
+    bot.say(sender, "change something")
+    assert "How should they contact you" in texts(bot.say(sender, "How to contact me"))
+
+
 def test_a_question_about_a_sent_request_is_told_it_stands(bot):
     """Trial: "when will they ring me" after sending looked like a fresh request."""
     sender = new_sender()
