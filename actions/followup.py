@@ -8,16 +8,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import council_label, engine, knowledge_base, latest_text
+from actions.common import council_label, knowledge_base, latest_text
 from actions.concern import say_concern
 from actions.offer import (
-    POINTING_BACK, POINTING_WORDS, QUESTION_INTENTS, answer, candidate_topics, find_hits, last_shown, more_answers,
-    question_event,
+    POINTING_BACK, POINTING_WORDS, QUESTION_INTENTS, answer, candidate_topics, last_shown, more_answers, question_event,
     source_detail, team_line,
 )
 from knowledge.content import Entitlement
 from knowledge.followup import read_follow_up
-from services.unanswered import record_unanswered
 
 
 def detail(entry: Entitlement, wants: str) -> str:
@@ -29,28 +27,6 @@ def detail(entry: Entitlement, wants: str) -> str:
     if wants == "source":
         return source_detail(entry)
     return f"How to get it: {entry.how_to_get}"
-
-
-def about_the_card_only(tracker: Tracker, entry: Entitlement, question: str, topics) -> bool:
-    """Whether the question read with this follow-up still finds the card just shown first:
-    then the offer has nothing more on it than that card."""
-    hits = find_hits(tracker, question, topics)
-    return bool(hits) and hits[0].entitlement.id == entry.id
-
-
-def answer_from_card(dispatcher: CollectingDispatcher, tracker: Tracker, entry: Entitlement, text: str) -> List[EventType]:
-    """"do I have to pay it back?" about the card just shown: its answer when the card speaks
-    to the words asked, else honestly that the offer says no more (recorded for the gap
-    report), never its how-to again (the trial: asked three ways, told the how-to three times)."""
-    council = tracker.get_slot("council")
-    shared, share = knowledge_base().index().coverage(text, entry)
-    if shared and share >= 0.5:
-        dispatcher.utter_message(text=f"About \"{entry.title}\": {entry.answer}")
-        return []
-    dispatcher.utter_message(text=f"The offer doesn't say more about \"{entry.title}\" than I showed you. "
-                                  f"Someone can tell you: {team_line(council)}")
-    record_unanswered(engine(), tracker.sender_id, text, council, tracker.get_slot("topic"), "follow_up")
-    return []
 
 
 NEW_TOPIC_CONFIDENCE = 0.25  # a follow-up the router also reads this surely as a question names its own topic
@@ -105,8 +81,6 @@ class ActionFollowUp(Action):
             return more_answers(dispatcher, tracker)
         if names_a_topic(tracker):
             return fresh_question(dispatcher, tracker)  # "what about council tax" asks something new
-        if entry and about_the_card_only(tracker, entry, f"{question} {text}", topics):
-            return answer_from_card(dispatcher, tracker, entry, text)
         return answer(dispatcher, tracker, f"{question} {text}", intent, topics)
 
 

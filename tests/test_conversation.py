@@ -183,24 +183,6 @@ def test_answers_come_from_the_users_council(bot):
     assert "Walsall" in walsall and "Walsall" not in nottingham
 
 
-def test_a_follow_up_the_card_does_not_answer_is_said_so_not_answered_with_its_how_to(bot):
-    """Trial: "do i have to pay it back" got the card's how-to, three times over. The offer
-    says no more: that is said, with who can tell them, and staff see the question."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
-
-    from knowledge.db import make_engine
-    from services.models import UnansweredQuestion
-
-    sender = new_sender()
-    bot.say(sender, "how much is the uni bursary", council="walsall")
-    reply = texts(bot.say(sender, "do i have to pay it back"))
-    assert "doesn't say more about" in reply and "01632 960201" in reply and "How to get it" not in reply
-    with Session(make_engine(bot.database_url)) as session:
-        rows = session.execute(select(UnansweredQuestion).where(UnansweredQuestion.conversation_id == sender)).scalars().all()
-    assert [row.text for row in rows] == ["do i have to pay it back"]
-
-
 def test_a_council_named_on_another_councils_site_is_used_and_kept(bot):
     """Trial: on Cambridgeshire's page, "i was in care with walsall" was ignored three times
     (each message carries the site's council). The young person's own council wins, and stays."""
