@@ -94,6 +94,30 @@ def test_a_long_answer_gives_way_to_a_hint_rather_than_a_fourth_text(tmp_path, m
     assert short.how_to_get in actions.offer.sms_card(short)
 
 
+def test_texts_are_handled_in_order_and_no_lock_outlives_them(tmp_path, monkeypatch):
+    """#16: one lock per texter was kept for ever; now only while their texts are in hand."""
+    import asyncio
+
+    from bot.channels.sms import SmsInput
+    monkeypatch.setenv("PATHFINDER_DB_URL", f"sqlite:///{tmp_path / 'sms.db'}")
+    channel = SmsInput("token", "AC1", "https://example.org", "outbox", {}, "key")
+    seen = []
+
+    async def handle_one(on_new_message, params, sender):
+        seen.append(("start", params["Body"]))
+        await asyncio.sleep(0.01)
+        seen.append(("end", params["Body"]))
+
+    monkeypatch.setattr(channel, "_handle", handle_one)
+
+    async def burst():
+        await asyncio.gather(*(channel.handle(None, {"Body": body}, "sms-a") for body in ("1", "2", "3")))
+
+    asyncio.run(burst())
+    assert seen == [("start", "1"), ("end", "1"), ("start", "2"), ("end", "2"), ("start", "3"), ("end", "3")]
+    assert channel._locks == {}
+
+
 # ---- live: the running bot ----------------------------------------------------------------
 _NUMBERS_USED: set = set()
 
@@ -282,6 +306,17 @@ def test_a_call_back_asked_by_sms_offers_the_texting_number(bot):
     with Session(texter.engine) as session:
         [referral] = session.execute(select(Referral).where(Referral.conversation_id == texter.sender)).scalars()
     assert referral.contact_method == "phone" and referral.contact_value == texter.number
+
+
+@pytest.mark.parametrize("missing", ["From", "MessageSid"])
+def test_a_signed_text_without_a_sender_or_an_id_is_refused(bot, missing):
+    """#16: an empty From merged everyone into one conversation; no MessageSid was never de-duplicated."""
+    texter = Texter(bot)
+    params = {"MessageSid": f"SM{uuid.uuid4().hex}", "From": texter.number, "To": texter.to, "Body": "hi"}
+    params[missing] = ""
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        texter.post(params)
+    assert refused.value.code == 400
 
 
 def test_a_burst_of_texts_is_answered_in_order(bot):

@@ -24,7 +24,7 @@ import asyncio
 import logging
 import os
 import re
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
 from urllib.parse import parse_qsl
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -91,7 +91,7 @@ class SmsInput(InputChannel):
         self.engine = make_engine(load_settings().database_url)
         create_all(self.engine)
         self.kb = KnowledgeBase(self.engine)
-        self._locks: Dict[str, asyncio.Lock] = {}
+        self._locks: Dict[str, Tuple[asyncio.Lock, int]] = {}  # texter -> (lock, texts holding or waiting)
         self._client = None
         self.agent = None
 
@@ -122,10 +122,14 @@ class SmsInput(InputChannel):
             params = self.signed_params(request)
             if params is None:
                 return response.text("invalid signature", status=403)
-            number = params.get("From", "")
-            sender = store.sender_id(number, self.hash_key)
+            number = params.get("From", "").strip()
             message_id = params.get("MessageSid") or request.headers.get("I-Twilio-Idempotency-Token", "")
-            if message_id and not store.claim_message(self.engine, message_id, sender):
+            if not number or not message_id:
+                # Twilio always sends both: without From every such text would land in one
+                # shared conversation, and without an id a retried text would be answered twice
+                return response.text("From and MessageSid are required", status=400)
+            sender = store.sender_id(number, self.hash_key)
+            if not store.claim_message(self.engine, message_id, sender):
                 return response.text(EMPTY_TWIML, content_type="text/xml")
             self.agent = agent_of(request)  # for the paused check in the background task
             request.app.add_task(self.handle(on_new_message, params, sender))
@@ -144,12 +148,20 @@ class SmsInput(InputChannel):
     # ---- one inbound text --------------------------------------------------------------
     async def handle(self, on_new_message, params: Dict[str, str], sender: str) -> None:
         """Process one text, in order with the texter's other texts."""
-        lock = self._locks.setdefault(sender, asyncio.Lock())
-        async with lock:
-            try:
-                await self._handle(on_new_message, params, sender)
-            except Exception:  # noqa: BLE001 - logged; the safety replies are inside _handle
-                logger.exception("sms turn failed")
+        lock, waiting = self._locks.get(sender, (asyncio.Lock(), 0))
+        self._locks[sender] = (lock, waiting + 1)
+        try:
+            async with lock:
+                try:
+                    await self._handle(on_new_message, params, sender)
+                except Exception:  # noqa: BLE001 - logged; the safety replies are inside _handle
+                    logger.exception("sms turn failed")
+        finally:
+            lock, waiting = self._locks[sender]
+            if waiting <= 1:
+                del self._locks[sender]  # one lock per texter with texts in hand, not one per texter ever
+            else:
+                self._locks[sender] = (lock, waiting - 1)
 
     async def _handle(self, on_new_message, params: Dict[str, str], sender: str) -> None:
         number, texted = params.get("From", ""), re.sub(r"\s", "", params.get("To", ""))
