@@ -216,3 +216,13 @@ def test_production_reload_refuses_placeholder_contacts(tmp_path):
     result = run_tool("reload", env=env)
     assert result.returncode == 1
     assert "placeholder contact" in result.stderr
+
+
+def test_a_production_action_server_refuses_to_start_on_placeholders(tmp_path):
+    """#16: check_production ran only in `bot.content reload`; a fresh production start
+    published the demo offer (placeholder numbers) on its first answer."""
+    env = base_env(PATHFINDER_ENV="production", PATHFINDER_DB_URL=f"sqlite:///{tmp_path / 'x.db'}")
+    result = subprocess.run([sys.executable, "-m", "bot.action_server"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 1
+    assert "Refusing to start in production" in result.stderr and "placeholder contact" in result.stderr
