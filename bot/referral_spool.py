@@ -34,6 +34,9 @@ def _locked() -> Iterator[None]:
     the Rasa server, the action server and `retry` are separate processes, and an append
     between `import_spool`'s read and its rewrite would otherwise be lost."""
     SPOOL.parent.mkdir(parents=True, exist_ok=True)
+    for path in (SPOOL, SPOOL.with_suffix(".lock")):  # referrals hold names and numbers: owner only
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     with _lock, open(SPOOL.with_suffix(".lock"), "a") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:

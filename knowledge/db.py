@@ -5,7 +5,9 @@ table the project owns hangs off `Base`, so one `create_schema` call sets up a f
 """
 from __future__ import annotations
 
-from typing import List
+import contextlib
+import os
+from typing import List, Optional
 
 from sqlalchemy import (
     Boolean,
@@ -21,7 +23,7 @@ from sqlalchemy import (
     inspect,
     text,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import declarative_base
 
 Base = declarative_base()
@@ -86,10 +88,21 @@ class ContentVersion(Base):
 def make_engine(url: str) -> Engine:
     """An engine with settings fit for the backend (pooling for PostgreSQL, WAL for SQLite)."""
     if url.startswith("sqlite"):
+        _create_private(make_url(url).database)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, future=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True, future=True)
+
+
+def _create_private(path: Optional[str]) -> None:
+    """Create a new SQLite file readable by its owner only (0600): it holds transcripts,
+    referral phone numbers and staff password hashes, and SQLite gives its -wal and -shm
+    files the same mode. An existing file is left as its operator set it."""
+    if not path or path == ":memory:" or os.path.exists(path) or not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        return  # (a missing folder stays an error, as SQLite reports it)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

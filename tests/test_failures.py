@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import stat
 import datetime as dt
 import json
 import re
@@ -79,6 +80,7 @@ def test_database_down_spools_the_referral_and_still_gives_a_number(database, tm
         [row] = session.execute(select(Referral).where(Referral.conversation_id == sender)).scalars()
         assert row.first_name == "Jo" and row.contact_value == "07700900123"
     assert spool.SPOOL.read_text() == ""
+    assert stat.S_IMODE(spool.SPOOL.stat().st_mode) == 0o600  # #16: referrals hold names and numbers
 
 
 @pytest.fixture(scope="module")

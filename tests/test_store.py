@@ -173,3 +173,18 @@ def test_an_out_of_date_knowledge_schema_is_rebuilt_and_republished(kb, engine):
         kept = select(UnansweredQuestion.text).where(UnansweredQuestion.conversation_id == "old-schema")
         assert connection.execute(kept).scalar() == "kept?"
     assert starting.ensure_loaded() == 1  # an up-to-date schema is left alone
+
+
+def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path):
+    """#16: var/pathfinder.db and its -wal were 0644 (transcripts, phone numbers, hashes)."""
+    import stat
+
+    from sqlalchemy import text as sql
+    path = tmp_path / "private.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.execute(sql("create table t (x int)"))
+        connection.execute(sql("insert into t values (1)"))
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        wal = path.with_name("private.db-wal")
+        assert not wal.exists() or stat.S_IMODE(wal.stat().st_mode) == 0o600
