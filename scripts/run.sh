@@ -37,7 +37,8 @@ pids+=($!)
 # The public site: widget files, demo council pages, and the chat proxy to the Rasa server.
 $PY -m bot.web --port "${PATHFINDER_SITE_PORT:-8000}" &
 pids+=($!)
-$PY -m rasa run --model models/pathfinder.tar.gz --enable-api --auth-token "$PATHFINDER_AUTH_TOKEN" \
+export PATHFINDER_AUTH_TOKEN  # read by bot.rasa_server, so that `ps` never shows it
+$PY -m bot.rasa_server --model models/pathfinder.tar.gz --enable-api \
   --interface "${PATHFINDER_HOST:-127.0.0.1}" --port "${PATHFINDER_PORT:-5005}" \
   --credentials credentials.yml --endpoints endpoints.yml "${CORS_ARGS[@]}" &
 pids+=($!)

@@ -237,6 +237,7 @@ def start_bot(
         PATHFINDER_SMTP_PORT=str(smtp_port),
         PATHFINDER_VAR_DIR=str(folder / "var"),
         PATHFINDER_SMS_AUTH_TOKEN=SMS_AUTH_TOKEN,
+        PATHFINDER_AUTH_TOKEN=token,  # read by bot.rasa_server: never on a command line
         PATHFINDER_SMS_HASH_KEY="test-hash-key",
         PATHFINDER_SMS_BASE_URL=SMS_BASE_URL,
         PATHFINDER_SMS_MODE="outbox",
@@ -244,7 +245,7 @@ def start_bot(
     )
     subprocess.run([PYTHON, "-m", "bot.content", "reload"], cwd=ROOT, env=env, check=True, capture_output=True)
     commands = [
-        [PYTHON, "-m", "rasa", "run", "--model", str(model), "--enable-api", "--auth-token", token,
+        [PYTHON, "-m", "bot.rasa_server", "--model", str(model), "--enable-api",
          "--interface", "127.0.0.1", "--port", str(rasa_port), "--credentials", "credentials.yml",
          "--endpoints", endpoints],
     ]

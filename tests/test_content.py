@@ -226,3 +226,10 @@ def test_a_production_action_server_refuses_to_start_on_placeholders(tmp_path):
                             text=True, timeout=120)
     assert result.returncode == 1
     assert "Refusing to start in production" in result.stderr and "placeholder contact" in result.stderr
+
+
+def test_the_rasa_launcher_refuses_a_token_on_the_command_line():
+    from bot.rasa_server import rasa_argv
+    assert rasa_argv(["--port", "5005"], "secret")[-2:] == ["--auth-token", "secret"]
+    with pytest.raises(SystemExit):
+        rasa_argv(["--auth-token", "x"], "secret")

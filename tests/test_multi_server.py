@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from typing import List
 
@@ -123,3 +124,11 @@ def test_concurrent_messages_to_both_servers_are_serialised(cluster):
         answers = [texts(future.result(timeout=120)) for future in futures]
     assert all("something went wrong" not in answer for answer in answers), answers
     assert_well_formed(stored_events(engine, sender), ["hi", *burst])
+
+
+def test_the_api_token_is_not_on_any_command_line(bot):
+    """#16: `ps -ef` showed `--auth-token <token>`; bot.rasa_server takes it from the environment."""
+    for process in bot.processes:
+        command_line = Path(f"/proc/{process.pid}/cmdline").read_bytes().decode(errors="replace")
+        assert bot.token not in command_line, command_line
+    assert any("bot.rasa_server" in Path(f"/proc/{p.pid}/cmdline").read_bytes().decode() for p in bot.processes)
