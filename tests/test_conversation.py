@@ -203,14 +203,14 @@ def test_nothing_in_the_offer_is_said_honestly_and_recorded(bot):
     from services.models import UnansweredQuestion
 
     sender = new_sender()
-    # Cambridgeshire's offer has a general "help with your health" entry (since #15), but
-    # nothing on dentists: it is shown as the closest thing, said so, and the gap recorded.
-    reply = texts(bot.say(sender, "how do i register with a dentist", council="cambridgeshire"))
+    # The offer has health entries (GPs and dentists since #15), but nothing on hearing
+    # tests: the closest entry is shown as that, said so, and the gap recorded.
+    reply = texts(bot.say(sender, "where can i get a hearing test", council="cambridgeshire"))
     assert "couldn't find that exactly" in reply and "closest" in reply
     engine = make_engine(bot.database_url)
     with Session(engine) as session:
         [row] = session.execute(select(UnansweredQuestion).where(UnansweredQuestion.conversation_id == sender)).scalars()
-    assert row.council_id == "cambridgeshire" and row.topic == "health" and "dentist" in row.text
+    assert row.council_id == "cambridgeshire" and row.topic == "health" and "hearing" in row.text
 
 
 def unanswered_rows(bot, sender: str) -> list:
@@ -225,10 +225,11 @@ def unanswered_rows(bot, sender: str) -> list:
 
 
 def test_a_section_that_misses_the_specific_question_says_so_and_records_the_gap(bot):
-    """Nottingham's health section has mental health workers but nothing on GPs: the bot
-    says it couldn't find GPs before showing the section, and staff see the gap."""
+    """The health entries (Nottingham's mental health workers, the national GP and dentist
+    entries) say nothing on eye tests: the bot says it couldn't find that before showing the
+    closest, and staff see the gap."""
     sender = new_sender()
-    reply = texts(bot.say(sender, "how do i register with a doctor", council="nottingham"))
+    reply = texts(bot.say(sender, "how do i get my eyes tested", council="nottingham"))
     assert reply.index("couldn't find that exactly") < reply.index("Where is this from?")
     [row] = unanswered_rows(bot, sender)
     assert row.council_id == "nottingham" and row.intent == "ask_health"
