@@ -18,6 +18,7 @@ from actions.common import (
     latest_text,
     parse_age,
     plausible_age,
+    carries_a_question,
     said_last_turn,
 )
 from actions.followup import fresh_question
@@ -163,17 +164,6 @@ def council_before_this_turn(tracker: Tracker) -> Optional[str]:
         if seen_latest_user and event.get("event") == "slot" and event.get("name") == "council":
             return event.get("value")
     return None
-
-
-# "i was in care in walsall but live in leeds now, does walsall still have to help me": a
-# council (or age) said inside a question. The question is the message, not the council.
-_ASKS = re.compile(r"\?|\b(?:can|do|does|did|will|would|is|are|should|could|what|how|who|where|when|why|which|any)\b", re.I)
-QUESTION_LENGTH = 7  # words: "im from walsall" or "im 19 and from walsall" say only who they are
-
-
-def carries_a_question(text: str) -> bool:
-    """Whether a message read as "my council is ..." also asks something."""
-    return len(text.split()) >= QUESTION_LENGTH and bool(_ASKS.search(text))
 
 
 class ActionConfirmContext(Action):

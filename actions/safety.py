@@ -22,13 +22,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import channel_of, engine, knowledge_base, latest_text
+from actions.common import carries_a_question, channel_of, engine, knowledge_base, latest_text
+from actions.followup import fresh_question
 from bot.config import load_settings
 from bot.notify import notify_in_background
 from bot.referral_spool import spool_referral
 from knowledge.safety.kinds import default_kinds
 from knowledge.safety.reply import CouncilContacts, compose, contact_declined
-from services.referrals import NO_CONTACT, NOT_ON_THIS_PHONE, NewReferral, create_or_update_urgent, record_contact_wish
+from services.referrals import (
+    NO_CONTACT, NOT_ON_THIS_PHONE, NewReferral, add_urgent_note, create_or_update_urgent, record_contact_wish,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +169,31 @@ def last_crisis_kind(tracker: Tracker) -> Optional[str]:
             if kind:
                 return kind
     return None
+
+
+class ActionCrisisMistaken(Action):
+    """"you got it wrong, i'm fine": sorry, honestly what happens (the alert stays with the
+    team, now with their words on it, for a worker to judge), and the question they asked
+    instead, if they asked one ("i just mean debt, who can help with debts")."""
+
+    def name(self) -> Text:
+        return "action_crisis_mistaken"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        text = latest_text(tracker)
+        try:
+            noted = await asyncio.to_thread(add_urgent_note, engine(), tracker.sender_id,
+                                            f"they said it was a mistake: \"{text[:200]}\"")
+        except Exception:  # noqa: BLE001 - the reply is given; the transcript still holds their words
+            logger.exception("could not note the mistake on %s's urgent referral", tracker.sender_id)
+            noted = None
+        if noted:
+            dispatcher.utter_message(response="utter_crisis_mistaken_noted")
+        else:
+            dispatcher.utter_message(response="utter_crisis_ack")
+        if carries_a_question(text):
+            return fresh_question(dispatcher, tracker)
+        return []
 
 
 class ActionCrisisNoContact(Action):

@@ -156,15 +156,7 @@ def record_contact_wish(engine: Engine, conversation_id: str, wish: str, *, tell
     has no open urgent referral (nothing to add to)."""
     now = now or utcnow()
     with Session(engine) as session, session.begin():
-        _lock_conversation(session, conversation_id)
-        query = (
-            select(Referral)
-            .where(Referral.conversation_id == conversation_id, Referral.priority == "urgent", Referral.status != "closed")
-            .order_by(Referral.id.desc())
-            .limit(1)
-            .with_for_update()
-        )
-        row = session.execute(query).scalars().first()
+        row = _latest_open_urgent(session, conversation_id)
         if row is None:
             return None
         row.contact_method = wish
@@ -173,6 +165,33 @@ def record_contact_wish(engine: Engine, conversation_id: str, wish: str, *, tell
         if tell_again and row.notified_at is not None:
             row.notified_at, row.last_attempt_at, row.last_error, row.notify_requested_at = None, None, None, now
         return UrgentReferral(row.id, created=False, email_owed=tell_again and row.notified_at is None)
+
+
+def _latest_open_urgent(session: Session, conversation_id: str) -> Optional[Referral]:
+    """The conversation's newest open urgent referral, locked for this transaction."""
+    _lock_conversation(session, conversation_id)
+    query = (
+        select(Referral)
+        .where(Referral.conversation_id == conversation_id, Referral.priority == "urgent", Referral.status != "closed")
+        .order_by(Referral.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    return session.execute(query).scalars().first()
+
+
+def add_urgent_note(engine: Engine, conversation_id: str, note: str, now: Optional[dt.datetime] = None) -> Optional[int]:
+    """A dated line on the conversation's open urgent referral ("they said it was a mistake"):
+    the worker still sees the alert, and what the young person said about it. None when
+    there is no open urgent referral."""
+    now = now or utcnow()
+    with Session(engine) as session, session.begin():
+        row = _latest_open_urgent(session, conversation_id)
+        if row is None:
+            return None
+        row.detail = "\n".join(part for part in (row.detail, f"{now:%Y-%m-%d %H:%M} {note}") if part)
+        row.updated_at = now
+        return row.id
 
 
 def set_status(engine: Engine, referral_id: int, status: str, now: Optional[dt.datetime] = None) -> None:

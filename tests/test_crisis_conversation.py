@@ -61,6 +61,17 @@ def test_a_disclosure_after_im_fine_is_not_taken_as_another_im_fine(bot):
     assert first_service_line(messages).startswith("Modern Slavery and Exploitation Helpline")
 
 
+def test_you_got_it_wrong_is_said_back_honestly_noted_for_the_team_and_its_question_answered(bot):
+    """Trials: after a false alarm, "im not in danger lol i just mean debt, who can help" got
+    an apology and "what would you like to know?", not the answer; and nothing told the team."""
+    sender = new_sender()
+    say(bot, sender, "i want to end it all", council="walsall")
+    reply = texts(say(bot, sender, "no im fine honestly you got it wrong, i just mean my debts, who can help me with them"))
+    assert "added that you said it was a mistake" in reply and "StepChange" in reply
+    [urgent] = [r for r in referrals(bot, sender) if r.priority == "urgent"]
+    assert "they said it was a mistake" in urgent.detail and urgent.status != "closed"  # a worker still judges it
+
+
 def test_no_to_a_call_about_abuse_at_home_means_not_on_this_phone_and_the_worker_is_told(bot):
     sender = new_sender()
     say(bot, sender, "my boyfriend hit me again last night and i'm scared to go back", council="walsall")
