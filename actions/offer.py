@@ -420,9 +420,28 @@ class ActionAnswerOffer(Action):
         topics = in_context(parse, candidate_topics(parse), previous_topic(tracker)) or [tracker.get_slot("topic")]
         events = answer(dispatcher, tracker, text, intent, topics, may_ask=unsure_between(parse, topics),
                         shares=topic_shares(parse))
+        say_who_instead_of_the_pa(dispatcher, tracker)
         if topics[0] != tracker.get_slot("topic") and not any(e.get("name") == "topic" for e in events):
             events = [SlotSet("topic", topics[0]), *events]
         return events
+
+
+# "i dont have a PA", "my pa never replies": "ask your PA" is then no help (the trials).
+_NO_PA = re.compile(
+    r"\b(?:don'?t|dont|do not|haven'?t|havent|never) (?:have|got|had|get) (?:a |an |my |any )?(?:pa|personal advis[eo]r)\b|"
+    r"\bno pa\b|\bwithout a pa\b|\b(?:pa|personal advis[eo]r)\b.{0,30}\b(?:never|doesn'?t|dont|won'?t|wont) "
+    r"(?:answer|answers|reply|replies|respond|ring|call|text|get back)\b", re.I)
+NO_PA_OPENING = "No PA, or yours doesn't reply?"
+
+
+def say_who_instead_of_the_pa(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Once a conversation, after an answer that says "ask your PA" to someone who said they
+    have no PA or theirs doesn't reply: who else to ask, with the number."""
+    said_pa = any("PA" in (message.get("text") or "") for message in dispatcher.messages)
+    no_pa = any(e.get("event") == "user" and _NO_PA.search(e.get("text") or "") for e in tracker.events)
+    if said_pa and no_pa and not said_before(tracker, NO_PA_OPENING):
+        dispatcher.utter_message(text=f"{NO_PA_OPENING} The leaving care team can help instead. "
+                                      f"{team_line(tracker.get_slot('council'))}")
 
 
 MOVED_ENTRY = "national-moved-to-another-area"  # knowledge/offers/national.yml

@@ -183,6 +183,18 @@ def test_answers_come_from_the_users_council(bot):
     assert "Walsall" in walsall and "Walsall" not in nottingham
 
 
+def test_someone_without_a_pa_is_told_who_else_to_ask(bot):
+    """Trials: "ask your PA" again and again to "I DONT HAVE ONE"."""
+    sender = new_sender()
+    bot.say(sender, "hi", council="walsall")
+    reply = texts(bot.say(sender, "i dont have a PA anymore, can i get help with my rent", council="walsall"))
+    assert "No PA, or yours doesn't reply?" in reply and "01632 960201" in reply
+    again = texts(bot.say(sender, "do i pay council tax", council="walsall"))
+    assert "No PA, or yours doesn't reply?" not in again  # once is enough
+    plain = texts(bot.say(new_sender(), "can i get help with my rent", council="walsall"))
+    assert "No PA, or yours doesn't reply?" not in plain
+
+
 def test_a_council_named_on_another_councils_site_is_used_and_kept(bot):
     """Trial: on Cambridgeshire's page, "i was in care with walsall" was ignored three times
     (each message carries the site's council). The young person's own council wins, and stays."""
