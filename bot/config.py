@@ -38,6 +38,10 @@ class Settings:
     team_inbox: str = "leaving-care-team@localhost"
     # How long conversations are kept; the widget's privacy notice quotes this number.
     retention_days: int = 90
+    # Messages a minute the site's proxy takes from one conversation, and from one address
+    # (bot/rate_limit.py); a crisis message is never refused.
+    messages_per_minute: int = 20
+    messages_per_minute_per_address: int = 60
 
     @property
     def production(self) -> bool:
@@ -85,6 +89,11 @@ def load_settings() -> Settings:
                                                 defaults.urgent_undelivered_minutes),
         team_inbox=env.get("PATHFINDER_TEAM_INBOX", defaults.team_inbox),
         retention_days=whole_number("PATHFINDER_RETENTION_DAYS", env.get("PATHFINDER_RETENTION_DAYS"), defaults.retention_days),
+        messages_per_minute=whole_number("PATHFINDER_MESSAGES_PER_MINUTE", env.get("PATHFINDER_MESSAGES_PER_MINUTE"),
+                                         defaults.messages_per_minute),
+        messages_per_minute_per_address=whole_number(
+            "PATHFINDER_MESSAGES_PER_MINUTE_PER_ADDRESS", env.get("PATHFINDER_MESSAGES_PER_MINUTE_PER_ADDRESS"),
+            defaults.messages_per_minute_per_address),
     )
 
 

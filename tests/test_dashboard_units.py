@@ -175,3 +175,17 @@ def test_any_text_makes_a_csv_that_spreadsheets_open_safely():
     body = to_csv([Table("t", ["text"], rows)])
     cells = [row[0] for row in csv.reader(io.StringIO(body)) if row][2:]
     assert cells == ["help rent", "lone  surrogate", "'\uff1dHYPERLINK(\"x\")", "'  =1+1", "'-5 quid", "ok"]
+
+
+def test_the_rate_limiter_counts_a_sliding_minute_and_forgets_quiet_keys():
+    from bot.rate_limit import RateLimiter
+    now = [0.0]
+    limiter = RateLimiter(2, clock=lambda: now[0])
+    assert [limiter.allow("a") for _ in range(3)] == [True, True, False]
+    now[0] = 59.0
+    assert limiter.allow("a") is False and limiter.allow("b") is True
+    now[0] = 61.0
+    assert limiter.allow("a") is True  # the first two have left the window
+    now[0] = 200.0
+    limiter.allow("c")
+    assert set(limiter._seen) == {"c"}  # quiet keys are dropped

@@ -33,10 +33,13 @@ WALSALL_TEAM_PHONE = "01632 960201"
 Site = ModuleServer
 
 
-def start_site(rasa_url: str, database_url: str, folder: Path) -> Site:
-    """The public site on a free port, in front of `rasa_url`, reading offers from `database_url`."""
+def start_site(rasa_url: str, database_url: str, folder: Path, **env: str) -> Site:
+    """The public site on a free port, in front of `rasa_url`, reading offers from `database_url`.
+    Every test's browser and client share one address (127.0.0.1), so its per-address limit
+    is raised unless a test sets it."""
+    limits = {"PATHFINDER_MESSAGES_PER_MINUTE_PER_ADDRESS": "100000", **env}
     return start_module_server("bot.web", folder, PATHFINDER_RASA_URL=rasa_url, PATHFINDER_DB_URL=database_url,
-                               PATHFINDER_CORS_ORIGINS=COUNCIL_SITE)
+                               PATHFINDER_CORS_ORIGINS=COUNCIL_SITE, **limits)
 
 
 @pytest.fixture(scope="module")
@@ -187,6 +190,34 @@ def test_widget_source_never_builds_html_from_strings_or_uses_local_storage():
 def test_proxy_refuses_what_is_not_a_chat_turn(site, body):
     status, _, reply = http("POST", site.url + "/webhooks/rest/webhook", body, {"Content-Type": "application/json"})
     assert status == 400 and b"sender" in reply
+
+
+def test_proxy_refuses_a_turn_not_sent_as_json(site):
+    """#16: text/plain needs no CORS preflight, so any page could post into the proxy."""
+    body = json.dumps({"sender": "plain", "message": "hi"}).encode()
+    status, _, reply = http("POST", site.url + "/webhooks/rest/webhook", body, {"Content-Type": "text/plain"})
+    assert status == 415 and b"Content-Type" in reply
+
+
+def test_a_flood_is_slowed_but_a_crisis_message_always_gets_through(bot, session_dir):
+    """#16: no rate limits let anyone flood the team with urgent alerts."""
+    fake = FakeBot()
+    fake.replies = [{"recipient_id": "x", "text": "an answer"}]
+    limited = start_site(fake.url, bot.database_url, session_dir / "site-limited",
+                         PATHFINDER_MESSAGES_PER_MINUTE="3", PATHFINDER_MESSAGES_PER_MINUTE_PER_ADDRESS="6")
+    try:
+        turn = {"sender": f"web-flood-{time.time_ns()}", "message": "how much is the grant"}
+        assert [post_turn(limited.url, turn)[0] for _ in range(3)] == [200, 200, 200]
+        status, headers, body = post_turn(limited.url, turn)
+        assert status == 429 and headers["Retry-After"] == "60" and "999" in json.loads(body)[0]["text"]
+        status, _, body = post_turn(limited.url, {**turn, "message": "i want to kill myself tonight"})
+        assert status == 200 and json.loads(body)[0]["text"] == "an answer"  # passed on to the bot
+        other = {"sender": f"web-other-{time.time_ns()}", "message": "hi"}
+        assert post_turn(limited.url, other)[0] == 200  # the 6th from this address
+        assert post_turn(limited.url, other)[0] == 429  # the address's own limit
+    finally:
+        limited.stop()
+        fake.stop()
 
 
 def test_proxy_refuses_huge_bodies(site):

@@ -19,9 +19,12 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.safety import COUNCIL_ID, NOT_A_TURN, SENDER_ID, clean_metadata, clean_text, failed_turn_messages, turn_sender
+from bot.channels.safety import (
+    COUNCIL_ID, NOT_A_TURN, SENDER_ID, clean_metadata, clean_text, crisis_signal, failed_turn_messages, turn_sender,
+)
 from bot.config import Settings, load_settings
 from bot.cors import checked_origins
+from bot.rate_limit import RateLimiter
 from knowledge.content import Council
 from knowledge.db import make_engine
 from knowledge.hours import describe_hours
@@ -91,6 +94,10 @@ def static_assets() -> Dict[str, tuple]:
     }
 
 
+TOO_FAST = ("You're sending messages very fast. Please wait a minute, then try again. "
+            "If you're in danger, call 999. Samaritans are free any time on 116 123.")
+
+
 def create_app(settings: Optional[Settings] = None, name: str = "pathfinder_site") -> Sanic:
     """The site as a Sanic app (tests start it as a process through `python -m bot.web`)."""
     settings = settings or load_settings()
@@ -101,6 +108,13 @@ def create_app(settings: Optional[Settings] = None, name: str = "pathfinder_site
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = MAX_BODY
     headers = security_headers(council_origins)
+    per_conversation = RateLimiter(settings.messages_per_minute)
+    per_address = RateLimiter(settings.messages_per_minute_per_address)
+
+    def within_limits(turn: Dict[str, Any], address: str) -> bool:
+        """Both counts are kept, so one conversation can't use up its address's allowance unseen."""
+        conversation_ok = per_conversation.allow(turn["sender"])
+        return per_address.allow(address or "unknown") and conversation_ok
 
     @app.listener("before_server_start")
     async def open_client(app_: Sanic, _loop) -> None:
@@ -157,9 +171,15 @@ def create_app(settings: Optional[Settings] = None, name: str = "pathfinder_site
     async def chat(request: Request) -> HTTPResponse:
         if request.method == "OPTIONS":
             return response.empty()
+        if (request.content_type or "").split(";")[0].strip().lower() != "application/json":
+            # a page elsewhere can post text/plain from a visitor's browser without a preflight
+            return response.json({"error": "send the turn as Content-Type: application/json"}, status=415)
         turn = _checked_turn(request)
         if turn is None:
             return response.json({"error": NOT_A_TURN}, status=400)
+        if not within_limits(turn, request.ip) and crisis_signal(turn["message"]) is None:
+            return response.json([{"recipient_id": turn["sender"], "text": TOO_FAST}], status=429,
+                                 headers={"Retry-After": "60"})
         try:
             async with request.app.ctx.http.post(f"{rasa_url}/webhooks/rest/webhook", json=turn) as reply:
                 if reply.status == 200:
