@@ -42,6 +42,8 @@ class Settings:
     # (bot/rate_limit.py); a crisis message is never refused.
     messages_per_minute: int = 20
     messages_per_minute_per_address: int = 60
+    # Texts a minute the SMS webhook takes from one number (a crisis text is never refused).
+    texts_per_minute: int = 10
 
     @property
     def production(self) -> bool:
@@ -91,6 +93,8 @@ def load_settings() -> Settings:
         retention_days=whole_number("PATHFINDER_RETENTION_DAYS", env.get("PATHFINDER_RETENTION_DAYS"), defaults.retention_days),
         messages_per_minute=whole_number("PATHFINDER_MESSAGES_PER_MINUTE", env.get("PATHFINDER_MESSAGES_PER_MINUTE"),
                                          defaults.messages_per_minute),
+        texts_per_minute=whole_number("PATHFINDER_TEXTS_PER_MINUTE", env.get("PATHFINDER_TEXTS_PER_MINUTE"),
+                                      defaults.texts_per_minute),
         messages_per_minute_per_address=whole_number(
             "PATHFINDER_MESSAGES_PER_MINUTE_PER_ADDRESS", env.get("PATHFINDER_MESSAGES_PER_MINUTE_PER_ADDRESS"),
             defaults.messages_per_minute_per_address),

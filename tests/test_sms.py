@@ -319,6 +319,24 @@ def test_a_signed_text_without_a_sender_or_an_id_is_refused(bot, missing):
     assert refused.value.code == 400
 
 
+def test_a_flood_from_one_number_is_slowed_but_a_crisis_text_gets_through(bot):
+    """#16: no rate limit on the SMS webhook. Beyond 10 texts a minute from one number the
+    rest are skipped, the texter is told once, and a crisis text still gets the crisis reply."""
+    from bot.channels.sms import TOO_FAST
+    texter = Texter(bot)
+    for number in range(12):
+        assert texter.text(f"hi {number}")[0] == 200
+    deadline = time.monotonic() + 60
+    while not any(row.body == TOO_FAST for row in texter.outbox()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [row.body for row in texter.outbox()].count(TOO_FAST) == 1
+    texter.text("i want to kill myself tonight")
+    deadline = time.monotonic() + 60
+    while not any(row.is_crisis for row in texter.outbox()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert any(row.is_crisis for row in texter.outbox())
+
+
 def test_a_burst_of_texts_is_answered_in_order(bot):
     texter = Texter(bot)
     texter.converse("hi")

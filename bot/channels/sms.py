@@ -37,6 +37,7 @@ from bot.channels.collector import ChannelCollector
 from bot.channels.safety import clean_text, crisis_signal, failed_turn, neutralise
 from bot.channels.takeover import agent_is_paused, agent_of
 from bot.config import load_settings
+from bot.rate_limit import RateLimiter
 from bot.sms_text import MAX_SEGMENTS, fit, render, to_gsm7
 from knowledge.db import make_engine
 from knowledge.store import KnowledgeBase
@@ -49,6 +50,7 @@ STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
 START_WORDS = {"start", "unstop", "yes"}
 HELP_WORDS = {"help", "info"}
 CRISIS_MARK = "call 999"
+TOO_FAST = "You're sending texts very fast, so I've skipped some. Wait a minute, then text again. In danger now? Call 999."
 
 
 class SmsCollector(ChannelCollector):
@@ -92,6 +94,8 @@ class SmsInput(InputChannel):
         create_all(self.engine)
         self.kb = KnowledgeBase(self.engine)
         self._locks: Dict[str, Tuple[asyncio.Lock, int]] = {}  # texter -> (lock, texts holding or waiting)
+        self.texts_limit = RateLimiter(load_settings().texts_per_minute)
+        self.told_too_fast = RateLimiter(1)
         self._client = None
         self.agent = None
 
@@ -130,6 +134,13 @@ class SmsInput(InputChannel):
                 return response.text("From and MessageSid are required", status=400)
             sender = store.sender_id(number, self.hash_key)
             if not store.claim_message(self.engine, message_id, sender):
+                return response.text(EMPTY_TWIML, content_type="text/xml")
+            if not self.texts_limit.allow(sender) and crisis_signal(clean_text(params.get("Body"))) is None:
+                # a flood from one number is not passed on (a crisis text always is); they are
+                # told once a minute why, in case it is a young person texting fast
+                if self.told_too_fast.allow(sender):
+                    texted = re.sub(r"\s", "", params.get("To", ""))
+                    request.app.add_task(self.send(sender, number, texted, self.numbers.get(texted), TOO_FAST))
                 return response.text(EMPTY_TWIML, content_type="text/xml")
             self.agent = agent_of(request)  # for the paused check in the background task
             request.app.add_task(self.handle(on_new_message, params, sender))
