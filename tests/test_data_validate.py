@@ -41,3 +41,50 @@ def test_rasa_data_validate_is_clean():
         if "UserWarning" in line and not UNUSED.search(line)
     ]
     assert not other_warnings, "\n".join(other_warnings)
+
+
+def _words(text: str) -> frozenset:
+    return frozenset(re.findall(r"[a-z0-9£']+", str(text).lower()))
+
+
+SPECIFIC_WORDS = 8  # shorter ("what is staying put", "i want to die") anyone writes alike
+SAME_SHARE = 0.7
+
+
+def _training_texts():
+    """(where, text) for everything the models and the retrieval learn from."""
+    for path in sorted((ROOT / "data" / "nlu").rglob("*.yml")):
+        for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            for line in str(item.get("examples") or "").splitlines():
+                if line.strip().startswith("- "):
+                    yield path.name, line.strip()[2:]
+    examples = yaml.safe_load((ROOT / "data" / "safety" / "examples.yml").read_text(encoding="utf-8"))
+    for kind, texts in examples["crisis"].items():
+        yield from ((f"examples.yml crisis.{kind}", text) for text in texts)
+    yield from (("examples.yml not_crisis", text) for text in examples["not_crisis"])
+    for path in sorted((ROOT / "knowledge" / "offers").glob("*.yml")):
+        for entry in yaml.safe_load(path.read_text(encoding="utf-8"))["entitlements"]:
+            yield from ((path.name, question) for question in entry.get("questions") or [])
+
+
+def test_no_blind_or_outside_message_is_copied_or_paraphrased_into_training_data():
+    """The blind sets and the outside sample only measure if nothing learnt from them: no
+    training example, look-alike or offer question of SPECIFIC_WORDS words or more may share
+    SAME_SHARE of its words with one of their messages. (A helper's look-alike once matched a
+    blind one nearly word for word: "... my pa sent me a voice note of her singing by accident".)"""
+    sets = sorted((ROOT / "tests" / "eval").glob("*blind*.yml")) + sorted((ROOT / "tests" / "eval").glob("dialogues*.yml"))
+    outside = ROOT.parent / "shared" / "eval" / "outside-sample.yml"
+    sets += [outside] if outside.exists() else []
+    measured = set()
+    for path in sets:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        measured |= {_words(c["text"]) for c in data.get("cases") or []}
+        measured |= {_words(t["text"]) for d in data.get("dialogues") or [] for t in d["turns"]}
+    copied = []
+    for where, text in _training_texts():
+        words = _words(text)
+        if len(words) < SPECIFIC_WORDS:
+            continue
+        if any(len(words & other) / len(words | other) >= SAME_SHARE for other in measured):
+            copied.append(f"{where}: {text!r}")
+    assert not copied, "training data too close to evaluation messages:\n" + "\n".join(copied)
