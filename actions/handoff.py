@@ -198,13 +198,15 @@ class ValidateHandoffForm(FormValidationAction):
 
     @staticmethod
     def corrected_contact(tracker: Tracker, text: str) -> Dict[Text, Any]:
-        """A number or address typed where another answer was asked: it corrects the contact."""
-        method = tracker.get_slot("handoff_contact_method")
-        for kind in ("email", "phone"):
-            value = contact_value(text, kind)
-            if value:
-                return {"handoff_contact_method": kind if method not in ("phone", "sms") or kind == "email" else method,
-                        "handoff_contact_value": value}
+        """A number or address in the text ("07700 900456", "oops its jo@example.com"): the
+        contact, put right. A number keeps a text or a call as chosen; otherwise it is a call."""
+        email = contact_value(text, "email")
+        if email:
+            return {"handoff_contact_method": "email", "handoff_contact_value": email}
+        number = contact_value(text, "phone")
+        if number:
+            method = tracker.get_slot("handoff_contact_method")
+            return {"handoff_contact_method": method if method in ("phone", "sms") else "phone", "handoff_contact_value": number}
         return {}
 
     @staticmethod
@@ -232,10 +234,9 @@ class ValidateHandoffForm(FormValidationAction):
             return {}
         if _SKIP.match(text):
             return {"handoff_contact_method": SKIPPED}
-        for method in ("phone", "email"):  # the number or address itself: "07700 900456"
-            value = contact_value(text, method)
-            if value:
-                return {"handoff_contact_method": method, "handoff_contact_value": value}
+        given = self.corrected_contact(tracker, text)  # the number or address itself: "07700 900456"
+        if given:
+            return given
         method = contact_method(text)
         if method:
             return {"handoff_contact_method": method}

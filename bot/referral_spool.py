@@ -21,6 +21,7 @@ from typing import Iterator
 from sqlalchemy.engine import Engine
 
 from bot.config import VAR_DIR
+from knowledge.db import create_private_file
 from services.referrals import NewReferral, create_or_update_urgent, create_referral
 
 logger = logging.getLogger(__name__)
@@ -35,8 +36,7 @@ def _locked() -> Iterator[None]:
     between `import_spool`'s read and its rewrite would otherwise be lost."""
     SPOOL.parent.mkdir(parents=True, exist_ok=True)
     for path in (SPOOL, SPOOL.with_suffix(".lock")):  # referrals hold names and numbers: owner only
-        with contextlib.suppress(FileExistsError):
-            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        create_private_file(str(path))
     with _lock, open(SPOOL.with_suffix(".lock"), "a") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:

@@ -88,19 +88,20 @@ class ContentVersion(Base):
 def make_engine(url: str) -> Engine:
     """An engine with settings fit for the backend (pooling for PostgreSQL, WAL for SQLite)."""
     if url.startswith("sqlite"):
-        _create_private(make_url(url).database)
+        create_private_file(make_url(url).database)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, future=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True, future=True)
 
 
-def _create_private(path: Optional[str]) -> None:
-    """Create a new SQLite file readable by its owner only (0600): it holds transcripts,
-    referral phone numbers and staff password hashes, and SQLite gives its -wal and -shm
-    files the same mode. An existing file is left as its operator set it."""
+def create_private_file(path: Optional[str]) -> None:
+    """Create a new file readable by its owner only (0600), in a folder that exists: the
+    SQLite database (transcripts, referral phone numbers, staff password hashes; SQLite gives
+    its -wal and -shm files the same mode) and the referral spool. An existing file is left
+    as its operator set it; a missing folder stays an error for whoever opens the file."""
     if not path or path == ":memory:" or os.path.exists(path) or not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-        return  # (a missing folder stays an error, as SQLite reports it)
+        return
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 

@@ -111,6 +111,7 @@ class OfferIndex:
         self.places = place_words(places)
         documents = [query_words(entry_document(e), self.places) for e in self.entries]
         self._document_words = documents
+        self._position = {entry.id: position for position, entry in enumerate(self.entries)}
         questions, owners = [], []
         for position, entry in enumerate(self.entries):
             for question in (*entry.questions, entry.title):
@@ -161,7 +162,7 @@ class OfferIndex:
 
     def coverage(self, text: str, entry: Entitlement) -> Tuple[int, float]:
         """How much of the question this entry's words cover (see `coverage`)."""
-        position = next((i for i, e in enumerate(self.entries) if e.id == entry.id), None)
+        position = self._position.get(entry.id)
         if position is None:
             return 0, 0.0
         return coverage(query_words(text, self.places), self._document_words[position])

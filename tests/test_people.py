@@ -107,11 +107,16 @@ def test_text_me_on_the_web_asks_for_the_number_so_someone_can_reach_them(bot):
     assert f"reference is #{referral.id}" in done
 
 
-def to_read_back(bot, sender: str, council: str = "walsall") -> str:
-    """A hand-off walked to "Shall I send it?" with a phone number; returns the read-back."""
+def to_the_number(bot, sender: str, council: str = "walsall") -> None:
+    """A hand-off walked to "What's the number they should use?" (a call, for Jade)."""
     bot.say(sender, "can my PA ring me", council=council)
     bot.say(sender, "Jade")
     bot.say(sender, "phone")
+
+
+def to_read_back(bot, sender: str, council: str = "walsall") -> str:
+    """A hand-off walked to "Shall I send it?" with a phone number; returns the read-back."""
+    to_the_number(bot, sender, council)
     bot.say(sender, "07700 900124")
     bot.say(sender, "after 4")
     return texts(bot.say(sender, "help with my rent"))
@@ -136,9 +141,7 @@ def test_the_change_menu_buttons_work_when_their_titles_are_typed(bot):
 
 def test_a_mobile_number_a_digit_short_is_asked_again(bot):
     sender = new_sender()
-    bot.say(sender, "can my PA ring me", council="walsall")
-    bot.say(sender, "Jade")
-    bot.say(sender, "phone")
+    to_the_number(bot, sender)
     assert "doesn't look like a phone number" in texts(bot.say(sender, "07700 90012"))
     assert "good time" in texts(bot.say(sender, "07700 900123"))
 
@@ -155,9 +158,7 @@ def test_an_email_inside_a_sentence_is_taken(bot):
 
 def test_a_change_asked_while_writing_the_message_goes_back_to_that_answer(bot):
     sender = new_sender()
-    bot.say(sender, "can my PA ring me", council="walsall")
-    bot.say(sender, "Jade")
-    bot.say(sender, "phone")
+    to_the_number(bot, sender)
     bot.say(sender, "07700 900124")
     bot.say(sender, "after 3pm")
     assert "good time" in texts(bot.say(sender, "actually change the time, mornings are better"))

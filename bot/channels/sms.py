@@ -53,6 +53,11 @@ CRISIS_MARK = "call 999"
 TOO_FAST = "You're sending texts very fast, so I've skipped some. Wait a minute, then text again. In danger now? Call 999."
 
 
+def texted_number(params: Dict[str, str]) -> str:
+    """The number the young person texted (which says the council), without spaces."""
+    return re.sub(r"\s", "", params.get("To", ""))
+
+
 class SmsCollector(ChannelCollector):
     """A text's replies: `channel: sms` variants (e.g. "Text me on this number")."""
 
@@ -139,7 +144,7 @@ class SmsInput(InputChannel):
                 # a flood from one number is not passed on (a crisis text always is); they are
                 # told once a minute why, in case it is a young person texting fast
                 if self.told_too_fast.allow(sender):
-                    texted = re.sub(r"\s", "", params.get("To", ""))
+                    texted = texted_number(params)
                     request.app.add_task(self.send(sender, number, texted, self.numbers.get(texted), TOO_FAST))
                 return response.text(EMPTY_TWIML, content_type="text/xml")
             self.agent = agent_of(request)  # for the paused check in the background task
@@ -175,7 +180,7 @@ class SmsInput(InputChannel):
                 self._locks[sender] = (lock, waiting - 1)
 
     async def _handle(self, on_new_message, params: Dict[str, str], sender: str) -> None:
-        number, texted = params.get("From", ""), re.sub(r"\s", "", params.get("To", ""))
+        number, texted = params.get("From", ""), texted_number(params)
         council = self.numbers.get(texted)
         body = clean_text(params.get("Body")).strip()
         keyword = body.lower().strip(" .!")

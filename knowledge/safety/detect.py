@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, replace
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from .calm import CalmReader, default_calm
 from .classifier import ALERT_THRESHOLD, CONCERN_THRESHOLD, THRESHOLD, CrisisClassifier, default_classifier
@@ -56,7 +56,8 @@ class CrisisDetector:
         self.classifier = classifier or default_classifier()
         self.calm = calm or default_calm()
 
-    def _assess(self, text: str) -> Optional[Assessment]:
+    def _assess(self, text: str) -> Tuple[Optional[Assessment], float]:
+        """The assessment of `text` alone, and the classifier's score (kept when there is none)."""
         hit = self.matcher.match(text)
         score, kind = self.classifier.score(text)
         fired = kind is not None and self.classifier.fires(text, score)
@@ -65,28 +66,28 @@ class CrisisDetector:
         elif fired and score >= CONCERN_THRESHOLD:
             found = Assessment(kind, "classifier", None, score, level=ALERT if score >= ALERT_THRESHOLD else CONCERN)
         else:
-            return None
+            return None, score
         if found.is_alert and self.calm.is_calm(text, found.kind):
-            return replace(found, level=CONCERN)  # about the past, a course or a joke: answer it, numbers first
-        return found
+            return replace(found, level=CONCERN), score  # about the past, a course or a joke: answer it, numbers first
+        return found, score
 
     def assess(self, text: str, previous: Optional[str] = None) -> Optional[Assessment]:
         """The crisis in `text` (read after `previous`, the user's last message, if given), or None."""
         if not text or not text.strip():
             return None
-        found = self._assess(text)
+        found, score = self._assess(text)
         if (found is not None and found.is_alert) or not previous or not previous.strip():
             return found
-        together = self._assess(f"{previous.strip()} {text.strip()}")
+        together, _ = self._assess(f"{previous.strip()} {text.strip()}")
         if together is None or not together.is_alert:
             return found
-        if together.source == "classifier" and found is None and self.classifier.score(text)[0] < THRESHOLD:
+        if together.source == "classifier" and found is None and score < THRESHOLD:
             # A pattern across the two ("he said if i don't pay he'll" + "hurt my brother") is
             # a sentence split in two. The classifier alone on two ordinary messages read
             # together ("do i have to pay it back" + "my mate said there's a £2000 thing")
             # is not, when this message shows nothing of danger by itself.
             return found
-        alone = self._assess(previous)
+        alone, _ = self._assess(previous)
         if alone is not None and alone.is_alert:
             return found  # that one was answered as a crisis then: "thanks" after it is no new crisis
         return replace(together, with_previous=True)
