@@ -107,9 +107,9 @@ def test_holdout_set_meets_its_threshold(bot, capsys):
 # regression guards a little under what was measured on 2026-12-01, not targets. The first
 # sets (blind, dialogues, crisis-blind) have since been read to learn from their misses; the
 # second ones (-2) have not, and are the honest measure (README, 'Measuring it'). Measured
-# (third session, final code): blind 0.90 / crisis 0.92 / facts 0.89; dialogues 0.85 a turn /
+# (third session, final code): blind 0.89 / crisis 0.92 / facts 0.89; dialogues 0.86 a turn /
 # facts 0.92; crisis-blind recall 0.95; blind-2 0.93 / crisis 1.00 / facts 0.83; dialogues-2
-# 0.90 a turn / facts 0.76; crisis-blind-2 recall 0.97, false alarms 0.06. The aims of issues
+# 0.89 a turn / facts 0.76; crisis-blind-2 recall 0.97, false alarms 0.06. The aims of issues
 # 12 and 13 are higher.
 EVAL = ROOT / "tests" / "eval"
 BLIND, DIALOGUES, CRISIS_BLIND = EVAL / "blind.yml", EVAL / "dialogues.yml", EVAL / "crisis-blind.yml"
