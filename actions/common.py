@@ -148,13 +148,3 @@ def buttons(*titles_and_payloads: Tuple[str, str]) -> List[Dict[str, str]]:
     return [{"title": title, "payload": payload} for title, payload in titles_and_payloads]
 
 
-# "i was in care in walsall but live in leeds now, does walsall still have to help me" (a
-# council said inside a question), "im fine lol i just mean debt, who can help with debts"
-# (a question after "you got it wrong"): the question is the message.
-_ASKS = re.compile(r"\?|\b(?:can|do|does|did|will|would|is|are|should|could|what|how|who|where|when|why|which|any)\b", re.I)
-QUESTION_LENGTH = 7  # words: "im from walsall" or "im 19 and from walsall" say only who they are
-
-
-def carries_a_question(text: str) -> bool:
-    """Whether a message read as something else (its council, "you got it wrong") also asks something."""
-    return len(text.split()) >= QUESTION_LENGTH and bool(_ASKS.search(text))

@@ -18,13 +18,12 @@ from actions.common import (
     latest_text,
     parse_age,
     plausible_age,
-    carries_a_question,
     said_last_turn,
 )
 from actions.followup import fresh_question
 from actions.offer import ActionRatedUnhelpful, answer, candidate_topics, question_event, question_needs_age
 from knowledge.content import NATIONAL
-from knowledge.followup import claims_council
+from knowledge.followup import carries_a_question, claims_council
 
 _NOT_SURE = re.compile(r"\b(not sure|dunno|don'?t know|dont no|no idea|unsure|idk)\b")
 _METADATA_ID = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")

@@ -22,11 +22,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import carries_a_question, channel_of, engine, knowledge_base, latest_text
+from actions.common import channel_of, engine, knowledge_base, latest_text
 from actions.followup import fresh_question
 from bot.config import load_settings
 from bot.notify import notify_in_background
 from bot.referral_spool import spool_referral
+from knowledge.followup import carries_a_question
 from knowledge.safety.kinds import default_kinds
 from knowledge.safety.reply import CouncilContacts, compose, contact_declined
 from services.referrals import (

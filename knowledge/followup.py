@@ -25,6 +25,18 @@ _SOURCE = re.compile(r"\bwhere(?:'s| is| does)? (?:this|that|it) (?:from|come fr
 _MORE = re.compile(r"\bmore\b|\banything else\b|\bwhat else\b|\bother (?:stuff|things|help)\b")
 _AGE = re.compile(r"\b(?:if|when|once|at|im|i'm|i am|turn|turning|aged?)\s*(?:i'?m\s*|i am\s*)?(1[6-9]|2[0-5])\b|\b(1[6-9]|2[0-5])\s*(?:yrs?|years?|y/?o)\b")
 
+# "i was in care in walsall but live in leeds now, does walsall still have to help me" (a
+# council said inside a question), "im fine lol i just mean debt, who can help with debts"
+# (a question after "you got it wrong"): the question is the message.
+_ASKS = re.compile(r"\?|\b(?:can|do|does|did|will|would|is|are|should|could|what|how|who|where|when|why|which|any)\b", re.I)
+QUESTION_LENGTH = 7  # words: "im from walsall" or "im 19 and from walsall" say only who they are
+
+
+def carries_a_question(text: str) -> bool:
+    """Whether a message read as something else (its council, "you got it wrong") also asks something."""
+    return len(text.split()) >= QUESTION_LENGTH and bool(_ASKS.search(text))
+
+
 # A council named after these words is one the user asks about, not their own.
 _NOT_MINE = re.compile(
     r"\b(?:what about|how about|wot about|wat about|and in|and for|and at|same in|same for|same as|than in|than|"

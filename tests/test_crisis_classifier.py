@@ -123,6 +123,7 @@ def test_look_alikes_are_not_a_crisis(text):
 
 @pytest.mark.parametrize("previous, text", [
     (None, "stop"), ("Sam", "here"), ("here", "any time"), ("call me back please", "skip"), (None, "help"),
+    ("can my PA ring me, ive been trying to get hold of her for a week", "its jade"),
 ])
 def test_short_answers_to_a_form_are_left_to_the_patterns(previous, text):
     """A word or two says too little for the classifier: "stop" or "here" answering a form is not danger."""
@@ -231,12 +232,60 @@ def _layer_message(text: str, intent: str):
     return message
 
 
-def _tracker(*turns):
+def _tracker(*turns, crisis=None):
+    """A tracker of user messages (text, intent, timestamp); `crisis` is the last one's crisis reading."""
     from rasa.shared.core.events import UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
     events = [UserUttered(text, {"name": intent, "confidence": 1.0}, timestamp=when) for text, intent, when in turns]
+    if crisis is not None:
+        events[-1].parse_data["crisis"] = crisis
     return DialogueStateTracker.from_events("someone", events)
+
+
+_HOMELESS_ALERT = {"kind": "homeless_tonight", "source": "rule", "pattern": "nowhere_to_sleep", "level": "alert"}
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("im at the bus station", "ask_education"),
+    ("its raining and my phone is on 10 percent", "nlu_fallback"),
+    ("what do i do now", "ask_housing"),
+])
+def test_the_message_after_a_crisis_reply_stays_with_that_crisis(text, intent):
+    from bot.nlu.crisis_layer import CONTINUATION, CrisisLayer
+
+    message = _layer_message(text, intent)
+    tracker = _tracker(("he kicked me out and ive got nowhere to sleep tonight", "crisis", time.time() - 40), crisis=_HOMELESS_ALERT)
+    CrisisLayer().process([message], tracker)
+    assert message.get("intent")["name"] == "crisis"
+    assert message.get("crisis")["kind"] == "homeless_tonight" and message.get("crisis")["source"] == CONTINUATION
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("thank you", "thank"),
+    ("yes please", "affirm"),
+    ("no you got it wrong im fine", "deny_crisis"),
+    ("can i still get the setting up home grant when i get a flat?", "ask_money"),
+])
+def test_expected_replies_and_new_questions_after_a_crisis_reply_keep_their_own_reading(text, intent):
+    from bot.nlu.crisis_layer import CrisisLayer
+
+    message = _layer_message(text, intent)
+    tracker = _tracker(("he kicked me out and ive got nowhere to sleep tonight", "crisis", time.time() - 40), crisis=_HOMELESS_ALERT)
+    CrisisLayer().process([message], tracker)
+    assert message.get("intent")["name"] == intent and message.get("crisis") is None
+
+
+def test_only_one_message_is_carried_over_and_never_an_old_one():
+    from bot.nlu.crisis_layer import CONTINUATION, PREVIOUS_WINDOW_SECONDS, crisis_just_before
+
+    carried = {**_HOMELESS_ALERT, "source": CONTINUATION}
+    assert crisis_just_before(_tracker(("im at the bus station", "crisis", time.time() - 10), crisis=carried)) is None
+    old = time.time() - PREVIOUS_WINDOW_SECONDS - 5
+    assert crisis_just_before(_tracker(("ive got nowhere to sleep tonight", "crisis", old), crisis=_HOMELESS_ALERT)) is None
+    concern = {**_HOMELESS_ALERT, "level": "concern"}
+    assert crisis_just_before(_tracker(("i slept on a mates sofa last year", "crisis", time.time()), crisis=concern)) is None
+    assert crisis_just_before(_tracker(("ive got nowhere to sleep tonight", "crisis", time.time()), crisis=_HOMELESS_ALERT)) == _HOMELESS_ALERT
 
 
 def test_layer_overrides_deny_crisis_when_a_disclosure_follows_im_fine():

@@ -116,3 +116,16 @@ def test_new_danger_after_a_different_crisis_gets_its_own_full_help(bot):
     say(bot, sender, "i want to end it all", council="walsall")
     reply = say(bot, sender, "theres a man outside my door with a knife right now")
     assert "call 999 now" in texts(reply) and "I'm still here" not in texts(reply)
+
+
+def test_where_they_are_after_the_crisis_reply_is_heard_as_part_of_it_not_as_an_offer_question(bot):
+    sender = new_sender()
+    say(bot, sender, "my boyfriend just kicked me out and ive got nowhere to sleep tonight", council="walsall")
+    reply = say(bot, sender, "im at the bus station")
+    latest = bot.tracker(sender)["latest_message"]
+    assert latest["intent"]["name"] == "crisis" and latest["crisis"]["kind"] == "homeless_tonight", texts(reply)[:200]
+    assert "I'm still here" in reply[0]["text"]
+    assert len([r for r in referrals(bot, sender) if r.priority == "urgent"]) == 1
+    # only one message is carried over: the next is read afresh
+    say(bot, sender, "thanks")
+    assert bot.tracker(sender)["latest_message"]["intent"]["name"] != "crisis"

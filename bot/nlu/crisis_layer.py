@@ -15,6 +15,13 @@ user event is the previous message, so it is read with this one. Only a recent p
 message counts, and not one that was a crisis itself (that was answered then). /model/parse
 and NLU-only runs pass an empty tracker, so there the layer sees one message at a time.
 
+What comes straight after a crisis reply is mostly more of the same danger ("im at the bus
+station", "he's still outside"), and read alone it can look like an offer question (a bus
+station is travel). So the message after an alert stays with the crisis (the kind's help
+again, "I'm still here", the referral updated) unless it is one of the replies the crisis
+answer expects (thanks, yes or no to a worker, "you got it wrong", stop) or a full new
+question about the offer. Only one message is carried so: the one after it is read afresh.
+
 The classifier is fitted when the component is created (about a second, once per process):
 there is no model file to train or go stale. Why not a trainable Rasa component: the
 channels' failure path (bot/channels/safety.py) and the web app, which run outside the NLU
@@ -35,26 +42,59 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.intent_override import override_intent
-from knowledge.safety.detect import CONCERN, Assessment, CrisisDetector, default_detector
+from knowledge.followup import carries_a_question
+from knowledge.safety.detect import ALERT, CONCERN, Assessment, CrisisDetector, default_detector
 
 CRISIS_INTENT = "crisis"
 CRISIS_KEY = "crisis"  # extra key in the parse result: which kind, and what fired, for the reply and staff
 PREVIOUS_WINDOW_SECONDS = 15 * 60  # a message typed this soon after the last one may finish it
+CONTINUATION = "continuation"  # the `source` of a crisis carried over from the message before
+# Replies the crisis answer itself asks for or expects: they keep their own handling.
+_LEAVES_THE_CRISIS = frozenset({
+    "greet", "goodbye", "thank", "affirm", "deny", "deny_crisis", "stop", "request_human", "request_advocate",
+    "make_complaint", "rate_helpful", "rate_unhelpful", "who_sees_this", "bot_challenge",
+})
 
 
-def previous_user_text(tracker: Optional[DialogueStateTracker], now: Optional[float] = None) -> Optional[str]:
-    """The user's last message before this one, if recent and not itself a crisis, else None."""
+def _recent_user_event(tracker: Optional[DialogueStateTracker], now: Optional[float]) -> Optional[UserUttered]:
+    """The user's last message before this one, if it has text and came within the window."""
     if tracker is None:
         return None
     for event in reversed(tracker.events):
         if not isinstance(event, UserUttered):
             continue
-        if not event.text or (event.intent or {}).get("name") == CRISIS_INTENT:
+        if not event.text or (now if now is not None else time.time()) - (event.timestamp or 0) > PREVIOUS_WINDOW_SECONDS:
             return None
-        if (now if now is not None else time.time()) - (event.timestamp or 0) > PREVIOUS_WINDOW_SECONDS:
-            return None
-        return event.text
+        return event
     return None
+
+
+def previous_user_text(tracker: Optional[DialogueStateTracker], now: Optional[float] = None) -> Optional[str]:
+    """The user's last message before this one, if recent and not itself a crisis, else None."""
+    event = _recent_user_event(tracker, now)
+    if event is None or (event.intent or {}).get("name") == CRISIS_INTENT:
+        return None
+    return event.text
+
+
+def crisis_just_before(tracker: Optional[DialogueStateTracker], now: Optional[float] = None) -> Optional[Dict[str, Any]]:
+    """The crisis reading of the user's last message when it was an alert found in it (not
+    one carried over itself) and recent, else None."""
+    event = _recent_user_event(tracker, now)
+    if event is None or (event.intent or {}).get("name") != CRISIS_INTENT:
+        return None
+    crisis = (event.parse_data or {}).get(CRISIS_KEY) or {}
+    if crisis.get("source") == CONTINUATION or crisis.get("level", ALERT) != ALERT:
+        return None
+    return crisis
+
+
+def stays_with_the_crisis(message: Message) -> bool:
+    """Whether a message after the crisis reply is more of it, not an expected reply or a new question."""
+    intent = (message.get(INTENT) or {}).get("name") or ""
+    if intent in _LEAVES_THE_CRISIS:
+        return False
+    return not (intent.startswith("ask_") and carries_a_question(message.get(TEXT) or ""))
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -76,8 +116,11 @@ class CrisisLayer(GraphComponent):
 
     def process(self, messages: List[Message], tracker: Optional[DialogueStateTracker] = None) -> List[Message]:
         previous = previous_user_text(tracker)
+        before = crisis_just_before(tracker)
         for message in messages:
             self._flag(message, previous)
+            if before is not None and (message.get(INTENT) or {}).get("name") != CRISIS_INTENT and stays_with_the_crisis(message):
+                self._carry_over(message, before)
         return messages
 
     def process_training_data(self, training_data):  # noqa: D401 - Rasa hook
@@ -104,6 +147,14 @@ class CrisisLayer(GraphComponent):
             {**found.as_dict(), "category": found.kind, "classifier_intent": before.get("name")},
             add_to_output=True,
         )
+
+    @staticmethod
+    def _carry_over(message: Message, before: Dict[str, Any]) -> None:
+        """Read this message as more of the crisis just answered, of the same kind."""
+        override_intent(message, CRISIS_INTENT, 1.0)
+        kind = before.get("kind")
+        carried = Assessment(kind=kind, source=CONTINUATION, pattern=None, score=0.0, with_previous=True)
+        message.set(CRISIS_KEY, {**carried.as_dict(), "category": kind, "classifier_intent": None}, add_to_output=True)
 
     @staticmethod
     def _answer_instead(message: Message) -> None:

@@ -95,6 +95,13 @@ ALERT_THRESHOLD = 0.90
 # messages getting at least the numbers stay 210 of 216 on the development set (212 at 0.5;
 # 2026-12-01, chosen there).
 CONCERN_THRESHOLD = 0.7
+# A crisis the classifier finds only in the previous message read with this one needs this
+# much evidence in this message alone (detect.py). At THRESHOLD, a first name typed for the
+# hand-off form ("its jade", 0.16) after "can my PA ring me, ive been trying to get hold of
+# her for a week" became an exploitation alert. Measured 2026-12-01 on the dev crisis sets
+# (crisis.yml and crisis-blind.yml, each message of 6+ words split in two halves): of the
+# 300 splits caught together, 284 keep their second half at 0.15 and 282 at 0.35.
+SPLIT_EVIDENCE = 0.35
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when there: the files are read on every start
 WINDOW, STRIDE, LONG = 12, 6, 16  # words per window, step, and the length from which windows are used

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Dict, Optional, Tuple
 
 from .calm import CalmReader, default_calm
-from .classifier import ALERT_THRESHOLD, CONCERN_THRESHOLD, THRESHOLD, CrisisClassifier, default_classifier
+from .classifier import ALERT_THRESHOLD, CONCERN_THRESHOLD, SPLIT_EVIDENCE, CrisisClassifier, default_classifier
 from .crisis import CrisisMatcher, default_matcher
 
 __all__ = ["ALERT", "CONCERN", "Assessment", "CrisisDetector", "default_detector"]
@@ -81,7 +81,7 @@ class CrisisDetector:
         together, _ = self._assess(f"{previous.strip()} {text.strip()}")
         if together is None or not together.is_alert:
             return found
-        if together.source == "classifier" and found is None and score < THRESHOLD:
+        if together.source == "classifier" and found is None and score < SPLIT_EVIDENCE:
             # A pattern across the two ("he said if i don't pay he'll" + "hurt my brother") is
             # a sentence split in two. The classifier alone on two ordinary messages read
             # together ("do i have to pay it back" + "my mate said there's a £2000 thing")
