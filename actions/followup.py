@@ -11,22 +11,10 @@ from rasa_sdk.types import DomainDict
 from actions.common import council_label, knowledge_base, latest_text
 from actions.concern import say_concern
 from actions.offer import (
-    POINTING_BACK, POINTING_WORDS, QUESTION_INTENTS, answer, candidate_topics, last_shown, more_answers, question_event,
-    source_detail, team_line,
+    DETAILS, QUESTION_INTENTS, answer, candidate_topics, card_pointed_at, last_shown, more_answers, question_event,
+    say_detail,
 )
-from knowledge.content import Entitlement
 from knowledge.followup import read_follow_up
-
-
-def detail(entry: Entitlement, wants: str) -> str:
-    """One detail of an entry, said plainly."""
-    if wants == "amount":
-        if entry.amount:
-            return f"{entry.title}: {entry.amount.describe()}."
-        return f"The offer doesn't give an amount for that. {entry.how_to_get}"
-    if wants == "source":
-        return source_detail(entry)
-    return f"How to get it: {entry.how_to_get}"
 
 
 NEW_TOPIC_CONFIDENCE = 0.25  # a follow-up the router also reads this surely as a question names its own topic
@@ -74,8 +62,8 @@ class ActionFollowUp(Action):
             dispatcher.utter_message(text=f"At {asked.age}:")
             return answer(dispatcher, tracker, question, intent, topics, age=asked.age)
         entry = last_shown(tracker)
-        if entry and asked.wants in ("how", "amount", "source"):
-            dispatcher.utter_message(text=detail(entry, asked.wants) + f" {team_line(tracker.get_slot('council'))}")
+        if entry and asked.wants in DETAILS:
+            say_detail(dispatcher, tracker, entry, asked.wants)
             return []
         if asked.wants == "more":
             return more_answers(dispatcher, tracker)
@@ -87,8 +75,7 @@ class ActionFollowUp(Action):
 def points_back(tracker: Tracker) -> bool:
     """A few words about the answer just shown ("what time can i use it", "is that for me"),
     which the NLU could not place: a follow-up, not out of scope."""
-    text = latest_text(tracker).lower()
-    return len(text.split()) <= POINTING_WORDS and bool(POINTING_BACK.search(text)) and last_shown(tracker) is not None
+    return card_pointed_at(tracker, latest_text(tracker)) is not None
 
 
 async def follow_up_pointing_back(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Optional[List[EventType]]:

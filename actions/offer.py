@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Dict, List, Optional, Sequence, Text
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -14,7 +14,7 @@ from actions.common import buttons, channel_of, council_label, engine, knowledge
 from actions.concern import say_concern
 from knowledge.content import NATIONAL, Entitlement
 from knowledge.feelings import feeling_line
-from knowledge.followup import lives_elsewhere
+from knowledge.followup import lives_elsewhere, read_follow_up
 from knowledge.hours import describe_hours
 from knowledge.retrieval import Hit
 from knowledge.sources import document_of, is_old, is_seed
@@ -214,6 +214,59 @@ def last_shown(tracker: Tracker) -> Optional[Entitlement]:
     return next((e for e in knowledge_base().all_entitlements() if e.id == shown[-1]), None)
 
 
+def card_pointed_at(tracker: Tracker, text: str) -> Optional[Entitlement]:
+    """The card just shown, when a few words point back at it ("is that for me", "what do
+    they do there"), else None."""
+    lowered = text.lower()
+    if len(lowered.split()) > POINTING_WORDS or not POINTING_BACK.search(lowered):
+        return None
+    return last_shown(tracker)
+
+
+DETAILS = ("how", "amount", "source", "who")  # what a follow-up can ask of the card just shown
+FOLLOW_UP_CONFIDENCE = 0.5  # a few words asking "how do i sign up" the router reads less surely than this are a follow-up
+
+
+def detail(entry: Entitlement, wants: str) -> str:
+    """One detail of an entry, said plainly."""
+    if wants == "amount":
+        if entry.amount:
+            return f"{entry.title}: {entry.amount.describe()}."
+        return f"The offer doesn't give an amount for that. {entry.how_to_get}"
+    if wants == "source":
+        return source_detail(entry)
+    if wants == "who":
+        who = who_can_get(entry)
+        return f"{entry.title}. Who: {who}." if who else f"{entry.title}: the offer gives it to every care leaver, of any age."
+    return f"How to get it: {entry.how_to_get}"
+
+
+def say_detail(dispatcher: CollectingDispatcher, tracker: Tracker, entry: Entitlement, wants: str) -> None:
+    """The detail asked of the card, and who to ask for the rest."""
+    dispatcher.utter_message(text=detail(entry, wants) + f" {team_line(tracker.get_slot('council'))}")
+
+
+def detail_asked_of_last_card(tracker: Tracker, parse: Dict[str, Any]) -> Optional[Tuple[Entitlement, str]]:
+    """A few words asking one detail of the card just shown, read as a question by the router
+    ("what age is it for", "how do i sign up" after the befriending card): the card and the detail."""
+    text = parse.get("text", "")
+    entry = last_shown(tracker)
+    wants = read_follow_up(text).wants
+    if entry is None or wants not in DETAILS or len(text.split()) > POINTING_WORDS:
+        return None
+    confidence = float((parse.get("intent") or {}).get("confidence") or 0.0)
+    if card_pointed_at(tracker, text) is None and confidence >= FOLLOW_UP_CONFIDENCE:
+        return None  # "how much is council tax": a question of its own
+    return entry, wants
+
+
+def read_against_last_card(tracker: Tracker, text: str) -> str:
+    """A few words pointing back ("what do they actually do there" after the forum card) are
+    searched with that card's title: alone, they matched whatever entry says "do" and "there"."""
+    entry = card_pointed_at(tracker, text)
+    return f"{entry.title} {text}" if entry is not None else text
+
+
 def previous_topic(tracker: Tracker) -> Optional[str]:
     """The topic of the answer just given (its first entry), if any."""
     entry = last_shown(tracker)
@@ -411,6 +464,11 @@ class ActionAnswerOffer(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         parse = question_event(tracker)
+        asked = detail_asked_of_last_card(tracker, parse)
+        if asked is not None:
+            say_concern(dispatcher, tracker, parse)
+            say_detail(dispatcher, tracker, *asked)
+            return [SlotSet("topic", asked[0].topic)]
         feeling = feeling_line(parse.get("text"), turn=len(tracker.get_slot("seen_ids") or []))
         if feeling:  # a feeling they named comes before the facts (and before the safety line)
             dispatcher.utter_message(text=feeling)
@@ -418,6 +476,7 @@ class ActionAnswerOffer(Action):
         text, intent = parse.get("text", ""), (parse.get("intent") or {}).get("name")
         say_moved_away(dispatcher, tracker, text)
         topics = in_context(parse, candidate_topics(parse), previous_topic(tracker)) or [tracker.get_slot("topic")]
+        text = read_against_last_card(tracker, text)
         events = answer(dispatcher, tracker, text, intent, topics, may_ask=unsure_between(parse, topics),
                         shares=topic_shares(parse))
         say_who_instead_of_the_pa(dispatcher, tracker)

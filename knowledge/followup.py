@@ -18,8 +18,11 @@ _HOW = re.compile(
     r"\bhow (?:do|can|would|should|does|to) (?:i|u|you|we|one)?\s*(?:get|apply|claim|ask|sign|access|go about|start)"
     r"|\bhow to (?:get|apply|claim)|\bapply\b|\bwho (?:do|should|can) i (?:ask|contact|speak|talk|call|email)"
     r"|\bwhere do i (?:go|apply|ask|sign)|\bwhat do i (?:need|have to do|bring)|\bis there a form|\bsign up"
-    r"|\bhow long does it take|\bwho do i\b"
+    r"|\bhow long does it take|\bwho do i\b|\bdo i (?:need|have) to (?:bring|take|show|fill|sign)"
 )
+# "what age is it for", "am i too old for it": who can get it (its ages), not how.
+_WHO = re.compile(r"\bwhat age\b|\bhow old (?:do|must|should|have)\b|\bage (?:limit|range)\b|\b(?:up to|until|till) what age\b"
+                  r"|\bwho (?:can get|is it for|gets it|is that for)\b|\btoo old\b|\btoo young\b")
 _AMOUNT = re.compile(r"\bhow much\b|\bwhat amount\b|\bhow many\b|\bhow often\b|£")
 _SOURCE = re.compile(r"\bwhere(?:'s| is| does)? (?:this|that|it) (?:from|come from)|\bsource\b|\bwho says\b|\bis (?:that|this|it) (?:true|right|still)")
 _MORE = re.compile(r"\bmore\b|\banything else\b|\bwhat else\b|\bother (?:stuff|things|help)\b")
@@ -58,7 +61,7 @@ _MINE_AFTER = re.compile(r"^\W*(?:council|cc|city council|county council)?\W*(?:
 class FollowUp:
     """What a follow-up asks of the last answer."""
 
-    wants: str  # "how" (how to get it), "amount", "source", "more" or "again" (re-read the question)
+    wants: str  # "how" (how to get it), "amount", "who" (its ages), "source", "more" or "again" (re-read the question)
     age: Optional[int] = None
 
 
@@ -67,7 +70,7 @@ def read_follow_up(text: str) -> FollowUp:
     lowered = text.lower()
     age_match = _AGE.search(lowered)
     age = int(age_match.group(1) or age_match.group(2)) if age_match else None
-    for wants, pattern in (("amount", _AMOUNT), ("how", _HOW), ("source", _SOURCE), ("more", _MORE)):
+    for wants, pattern in (("amount", _AMOUNT), ("who", _WHO), ("how", _HOW), ("source", _SOURCE), ("more", _MORE)):
         if pattern.search(lowered):
             return FollowUp(wants, age)
     return FollowUp("again", age)

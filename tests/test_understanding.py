@@ -254,6 +254,26 @@ def test_a_short_follow_up_the_nlu_cannot_place_is_read_against_the_answer_just_
     assert bot.slot(sender, "topic") == "health"
 
 
+def test_a_few_words_pointing_back_stay_on_the_card_just_shown(bot):
+    sender = new_sender()
+    bot.say(sender, "is there a group where care leavers meet and have a say", council="cambridgeshire")
+    reply = texts(bot.say(sender, "what do they do there"))
+    assert "Forum" in reply and "local offer\"" not in reply, reply[:200]
+    assert bot.slot(sender, "topic") == "participation"
+
+
+@pytest.mark.parametrize("follow_up, wanted", [
+    ("what age is it for", "Who: from 16 until you're 25"),
+    ("how do i sign up", "How to get it: Ask your personal adviser (PA) to put your name forward"),
+])
+def test_one_detail_asked_of_the_card_just_shown_is_answered_from_it(bot, follow_up, wanted):
+    sender = new_sender()
+    bot.say(sender, "i get really lonely in my flat, is there a befriending thing", council="nottingham")
+    reply = texts(bot.say(sender, follow_up))
+    assert wanted in reply and "GP" not in reply, reply[:200]
+    assert bot.slot(sender, "topic") == "relationships"
+
+
 def test_someone_who_has_moved_is_told_who_owes_them_what_before_the_answer(bot):
     sender = new_sender()
     messages = bot.say(sender, "i moved to birmingham for work, do i still get council tax help", council="walsall")
