@@ -338,3 +338,36 @@ def test_nlu_examples_leave_out_the_crisis_intent():
         for line in str(item.get("examples") or "").splitlines() if line.strip().startswith("- ")
     }
     assert crisis_texts and not crisis_texts & set(nlu_examples())
+
+
+class _Fires:
+    """A classifier stand-in that always fires with one kind."""
+
+    def __init__(self, kind):
+        self.kind = kind
+
+    def score(self, text):
+        return 0.97, self.kind
+
+    def fires(self, text, score):
+        return True
+
+
+class _Hits:
+    def __init__(self, kind):
+        self.kind = kind
+
+    def match(self, text):
+        from knowledge.safety.crisis import CrisisHit
+        return CrisisHit(self.kind, "some_pattern")
+
+
+@pytest.mark.parametrize("rule_kind, learnt_kind, answered", [
+    ("sexual_exploitation", "sextortion", "sextortion"),  # the pattern order named the wrong help
+    ("immediate_danger", "criminal_exploitation", "immediate_danger"),  # 999 first is never taken away
+    ("immediate_danger", "domestic_abuse", "domestic_abuse"),  # both put 999 first
+])
+def test_when_both_fire_the_learnt_kind_answers_unless_it_would_drop_999_first(rule_kind, learnt_kind, answered):
+    detector = CrisisDetector(matcher=_Hits(rule_kind), classifier=_Fires(learnt_kind))
+    found = detector.assess("a message both layers read as danger")
+    assert found.source == "both" and found.kind == answered

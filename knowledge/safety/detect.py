@@ -1,8 +1,14 @@
 """The crisis decision: the rule layer and the classifier together, recall first.
 
 A message is a crisis when either fires, unless it speaks only of the past, a course or a
-joke (calm.py): then it is a concern, answered with the numbers first and noted for staff. The kind (which help comes first) is the rule's
-when a pattern fired, as a pattern names its kind precisely, else the classifier's.
+joke (calm.py): then it is a concern, answered with the numbers first and noted for staff.
+
+The kind (which help comes first) is the classifier's when both fire: it learnt the kinds
+from hundreds of labelled examples, while a rule's kind comes from the order of the patterns
+("someone has my nudes and wants £500" fired the sexual-pressure pattern before any
+sextortion one). On the development set crisis-blind.yml (2026-12-01) the right kind went
+from 183 to 191 of 216. One exception: a rule whose kind puts 999 first (a threat now, abuse
+at home, a medical emergency) keeps it, unless the classifier's kind puts 999 first too.
 
 Danger is sometimes typed across two messages ("he said if i dont pay he'll" / "hurt my
 little brother"). So when this message alone is not a crisis, it is read again after the
@@ -20,6 +26,7 @@ from typing import Any, Dict, Optional, Tuple
 from .calm import CalmReader, default_calm
 from .classifier import ALERT_THRESHOLD, CONCERN_THRESHOLD, SPLIT_EVIDENCE, CrisisClassifier, default_classifier
 from .crisis import CrisisMatcher, default_matcher
+from .kinds import default_kinds
 
 __all__ = ["ALERT", "CONCERN", "Assessment", "CrisisDetector", "default_detector"]
 ALERT, CONCERN = "alert", "concern"
@@ -49,6 +56,15 @@ class Assessment:
         }
 
 
+def kind_of_both(rule_kind: str, classifier_kind: str) -> str:
+    """The kind to answer when a pattern and the classifier both fired (see the module docstring)."""
+    kinds = default_kinds()
+    rule, learnt = kinds.kind(rule_kind), kinds.kind(classifier_kind)
+    if learnt is None or (rule is not None and rule.immediate_danger and not learnt.immediate_danger):
+        return rule_kind
+    return classifier_kind
+
+
 class CrisisDetector:
     def __init__(self, matcher: Optional[CrisisMatcher] = None, classifier: Optional[CrisisClassifier] = None,
                  calm: Optional[CalmReader] = None):
@@ -62,7 +78,8 @@ class CrisisDetector:
         score, kind = self.classifier.score(text)
         fired = kind is not None and self.classifier.fires(text, score)
         if hit is not None:
-            found = Assessment(hit.category, "both" if fired else "rule", hit.pattern_id, score)
+            chosen = kind_of_both(hit.category, kind) if fired else hit.category
+            found = Assessment(chosen, "both" if fired else "rule", hit.pattern_id, score)
         elif fired and score >= CONCERN_THRESHOLD:
             found = Assessment(kind, "classifier", None, score, level=ALERT if score >= ALERT_THRESHOLD else CONCERN)
         else:
