@@ -172,11 +172,14 @@ def test_an_unreviewed_translation_says_a_computer_translated_it(tmp_path):
 
 
 def test_each_message_fits_three_ucs2_texts_and_a_phone_screen():
+    """Over SMS a message and its buttons (as "Reply 1 ..., 2 English") must fit 3 UCS-2 texts."""
+    from bot.sms_text import MAX_SEGMENTS, render, segments
+
     catalog = default_catalog()
     for code in SUPPORTED:
         for message in core_reply(catalog, code) + core_reply(catalog, code, first=False) + crisis_reply(catalog, code) + unsure_reply(catalog, (code,)):
-            units = len(message.text.encode("utf-16-le")) // 2
-            assert units <= 3 * 67 and len(message.text) <= 300, (code, units, message.text)
+            [body] = render([message.as_dict()]).bodies
+            assert segments(body) <= MAX_SEGMENTS and len(message.text) <= 300, (code, segments(body), body)
 
 
 def test_unsure_reply_gives_the_urgent_line_in_every_candidate_and_the_choice():

@@ -73,21 +73,21 @@ def _buttons(catalog: Catalog, code: str) -> Tuple[Button, ...]:
 
 
 def core_reply(catalog: Catalog, code: str, first: bool = True) -> List[ReplyMessage]:
-    """Who the bot is (English only for now), the urgent line, and how to reach a person.
+    """Who the bot is (English only for now), the urgent line, and the privacy line with the
+    buttons to a person and to English.
 
-    The first time in a language it also gives the privacy line and how to get an
-    interpreter; later messages in that language get the short version, not the same block.
+    The first time in a language it also says how to ask for a person (the hand-off form's
+    questions) and for an interpreter; later messages in that language get the short
+    version, not the same block. The buttons ride on the privacy line, the shortest text,
+    so that over SMS it and its numbered options still fit three texts.
     """
     language = catalog.get(code)
     if language is None or code == ENGLISH:
         raise ValueError(f"no replies for language {code!r}")
     messages = [ReplyMessage(_note(catalog, language, catalog.say(code, "intro"))), ReplyMessage(catalog.say(code, "urgent"))]
     if first:
-        messages.append(ReplyMessage(catalog.say(code, "privacy")))
-        messages.append(ReplyMessage(catalog.say(code, "person")))
-        messages.append(ReplyMessage(catalog.say(code, "interpreter"), _buttons(catalog, code)))
-    else:
-        messages.append(ReplyMessage(catalog.say(code, "person"), _buttons(catalog, code)))
+        messages += [ReplyMessage(catalog.say(code, "person")), ReplyMessage(catalog.say(code, "interpreter"))]
+    messages.append(ReplyMessage(catalog.say(code, "privacy"), _buttons(catalog, code)))
     return messages
 
 
