@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import buttons, engine, knowledge_base, latest_intent, latest_text
 from actions.concern import say_concern
 from actions.followup import follow_up_pointing_back
+from actions.languages import answer_in_language
 from actions.offer import NOTHING_SCORE, candidate_topics, find_hits, team_line
 from services.unanswered import record_unanswered
 from knowledge.content import NATIONAL
@@ -43,12 +44,17 @@ class ActionAdvocacy(Action):
 
 
 class ActionFallback(Action):
-    """When the bot did not understand: say what it can help with and offer a person."""
+    """When the bot did not understand: say what it can help with and offer a person; a message
+    in another language, or asking for one, gets the replies in that language (actions/languages.py)."""
 
     def name(self) -> Text:
         return "action_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if latest_intent(tracker) == "nlu_fallback":
+            events = answer_in_language(dispatcher, tracker)  # another language, or a request for one
+            if events is not None:
+                return events
         say_concern(dispatcher, tracker)
         if latest_intent(tracker) != "nlu_fallback":
             # Called by the policies (no rule fits, e.g. an answer a form could not use):

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import channel_of, engine, knowledge_base, latest_text
 from actions.followup import fresh_question
+from actions.languages import crisis_in_language
 from bot.config import load_settings
 from bot.notify import notify_in_background
 from bot.referral_spool import spool_referral
@@ -76,8 +77,9 @@ class ActionCrisis(Action):
             dispatcher.utter_message(response="utter_crisis_help")
         for message in reply.messages:
             dispatcher.utter_message(**message.as_dict())
+        in_language = crisis_in_language(dispatcher, tracker)  # the same help in their language, after the English
         await flag_urgent(tracker, council, kind=kind)
-        return stop_form
+        return stop_form + in_language
 
 
 # "No, it's not safe" typed rather than tapped, after "is it safe to contact you on this phone?"

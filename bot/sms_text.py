@@ -1,7 +1,11 @@
-"""Shaping replies for SMS: GSM-7 only, numbered options instead of buttons, few segments.
+"""Shaping replies for SMS: GSM-7 when it can be, numbered options instead of buttons, few segments.
 
 One character outside GSM-7 (an emoji, a curly quote) switches a whole message to UCS-2,
-where a segment holds 70 characters instead of 160, so every reply is cleaned first.
+where a segment holds 70 characters instead of 160, so an English reply is cleaned first.
+A reply written in a script GSM-7 cannot carry (Arabic, Ethiopic, Vietnamese with its tone
+marks) is sent as it is, in UCS-2: cleaning would delete it or strip its meaning
+(`for_sms`). Segments, and where a long text is cut, are counted for the encoding it will
+be sent in.
 """
 from __future__ import annotations
 
@@ -23,7 +27,11 @@ REPLACEMENTS = {
     "\u2026": "...", "\u00a0": " ", "\u2022": "-", "\u00b7": "-", "\t": " ",
 }
 SINGLE_LIMIT, PART_LIMIT = 160, 153
+UCS2_SINGLE_LIMIT, UCS2_PART_LIMIT = 70, 67  # UTF-16 code units
 MAX_SEGMENTS = 3
+# This many letters that GSM-7 lacks means the text is written in another script, not an
+# English text with a name like "Zoë" in it (which is cleaned to GSM-7 as before).
+UCS2_LETTERS = 3
 
 
 def to_gsm7(text: str) -> str:
@@ -39,6 +47,29 @@ def to_gsm7(text: str) -> str:
     return re.sub(r"[ ]{2,}", " ", "".join(out)).strip()
 
 
+def letters_outside_gsm7(text: str) -> int:
+    """How many letters (or combining marks) of the text GSM-7 has no place for."""
+    return sum(
+        1 for char in text
+        if unicodedata.category(char)[0] in "LM" and char not in GSM7_BASIC and char not in GSM7_EXTENDED
+        and REPLACEMENTS.get(char, char) == char
+    )
+
+
+def needs_ucs2(text: str) -> bool:
+    """True when the text is written in letters GSM-7 cannot carry, so it must go as UCS-2."""
+    return letters_outside_gsm7(text) >= UCS2_LETTERS
+
+
+def for_sms(text: str) -> str:
+    """The text as it will be sent: unchanged (UCS-2) when written in another script, else GSM-7."""
+    return text.strip() if needs_ucs2(text) else to_gsm7(text)
+
+
+def utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
 def septets(text: str) -> int:
     return sum(2 if char in GSM7_EXTENDED else 1 for char in text)
 
@@ -52,7 +83,7 @@ def segments(text: str) -> int:
     if is_gsm7(text):
         size, single, part = septets(text), SINGLE_LIMIT, PART_LIMIT
     else:
-        size, single, part = len(text.encode("utf-16-le")) // 2, 70, 67
+        size, single, part = utf16_units(text), UCS2_SINGLE_LIMIT, UCS2_PART_LIMIT
     return 1 if size <= single else math.ceil(size / part)
 
 
@@ -85,7 +116,7 @@ def render(messages: Sequence[dict], max_segments: int = MAX_SEGMENTS) -> SmsRep
         if lines:
             text = f"{text}\nReply " + ", ".join(lines) if text else "Reply " + ", ".join(lines)
         if text:
-            parts.append(to_gsm7(text))
+            parts.append(for_sms(text))
     bodies: List[str] = []
     for part in parts:
         joined = f"{bodies[-1]}\n{part}" if bodies else part
@@ -100,7 +131,9 @@ def fit(body: str, max_segments: int = MAX_SEGMENTS) -> str:
     """Cut a body to `max_segments` at a line or sentence end (last resort; content should fit)."""
     if segments(body) <= max_segments:
         return body
-    limit = PART_LIMIT * max_segments - 12
+    limit = (PART_LIMIT if is_gsm7(body) else UCS2_PART_LIMIT) * max_segments - 12
     cut = body[:limit]
+    while utf16_units(cut) > limit:  # a character outside the BMP (an emoji) takes two units
+        cut = cut[:-1]
     end = max(cut.rfind("\n"), cut.rfind(". "))
     return (cut[: end + 1] if end > limit // 2 else cut).rstrip() + " (more: ask)"

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 import actions.offer
-from bot.sms_text import MAX_SEGMENTS, is_gsm7, render, segments, to_gsm7
+from bot.sms_text import MAX_SEGMENTS, fit, for_sms, is_gsm7, needs_ucs2, render, segments, to_gsm7
 from knowledge.content import load_offers
 from knowledge.db import make_engine
 from knowledge.store import KnowledgeBase
@@ -47,6 +47,49 @@ def test_one_emoji_would_cost_ucs2_segments_but_not_after_cleaning():
     text = "a" * 150 + " 🙂"
     assert segments(text) == 3  # UCS-2: 67 characters a segment
     assert segments(to_gsm7(text)) == 1
+
+
+ARABIC = "مرحبًا. أنا Pathfinder، برنامج كمبيوتر ولست شخصًا."
+VIETNAMESE = "Tôi không hiểu tiếng Anh, bạn có thể giúp tôi không?"
+
+
+@pytest.mark.parametrize("text", [ARABIC, VIETNAMESE, "ሰላም። ኣነ Pathfinder እየ።", "سلام، زه د کور لپاره مرسته غواړم"])
+def test_another_script_is_sent_as_it_is_in_ucs2(text):
+    """#18: to_gsm7 deleted Arabic and Ethiopic letters and stripped Vietnamese tone marks."""
+    assert needs_ucs2(text) and for_sms(text) == text and not is_gsm7(for_sms(text))
+    assert to_gsm7(text) != text  # what used to be sent
+
+
+@pytest.mark.parametrize("text", ["It’s “free” — honest…", "Great news 🎉🎉", "Zoë's naïve café", "Call 999"])
+def test_english_is_still_made_gsm7(text):
+    assert not needs_ucs2(text) and for_sms(text) == to_gsm7(text) and is_gsm7(for_sms(text))
+
+
+def test_ucs2_segments_are_70_then_67_characters():
+    assert segments("ب" * 70) == 1 and segments("ب" * 71) == 2
+    assert segments("ب" * 134) == 2 and segments("ب" * 135) == 3 and segments("ب" * 202) == 4
+    assert segments("a" * 160) == 1 and segments("a" * 161) == 2  # GSM-7 unchanged
+
+
+def test_a_long_text_in_another_script_is_cut_within_its_ucs2_segments():
+    long = ("هذا سطر طويل باللغة العربية. " * 20).strip()
+    cut = fit(long)
+    assert segments(cut) <= MAX_SEGMENTS and cut.startswith(long[:60]) and needs_ucs2(cut)
+    assert segments(fit("a" * 1000)) <= MAX_SEGMENTS
+
+
+def test_the_core_replies_in_every_language_go_whole_within_their_segments():
+    from knowledge.languages.catalog import default_catalog
+    from knowledge.languages.replies import core_reply, crisis_reply
+
+    catalog = default_catalog()
+    for code in catalog.languages:
+        messages = [m.as_dict() for m in core_reply(catalog, code) + crisis_reply(catalog, code)]
+        reply = render(messages)
+        assert all(segments(body) <= MAX_SEGMENTS for body in reply.bodies), code
+        for message in messages:  # every text arrives unchanged (the numbers too)
+            assert message["text"] in reply.body, (code, message["text"])
+        assert "999" in reply.body and "116 123" in reply.body
 
 
 def test_buttons_become_numbered_options():
@@ -178,6 +221,19 @@ def test_a_signed_text_is_answered_in_the_outbox(bot):
     assert "Pathfinder" in reply
     for row in texter.outbox():
         assert is_gsm7(row.body) and segments(row.body) <= MAX_SEGMENTS
+
+
+def test_an_arabic_text_gets_arabic_replies_in_ucs2_within_their_segments(bot):
+    """#18 done-when: an Arabic SMS reply is UCS-2 and within its segments."""
+    from knowledge.languages.catalog import default_catalog
+
+    texter = Texter(bot)
+    reply = texter.converse("مرحبا، أنا بحاجة إلى مساعدة في السكن")
+    assert "Pathfinder" in reply and "999" in reply and "بالإنجليزية" in reply
+    rows = texter.outbox()
+    arabic = [row.body for row in rows if needs_ucs2(row.body)]  # the first text of a conversation is the English privacy line
+    assert len(arabic) >= 3 and all(segments(row.body) <= MAX_SEGMENTS for row in rows), [r.body for r in rows]
+    assert any(default_catalog().say("ar", "urgent") in body for body in arabic)  # unchanged, numbers and all
 
 
 @pytest.mark.parametrize("case", ["missing", "wrong", "tampered", "other_url"])

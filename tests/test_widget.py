@@ -372,6 +372,26 @@ def test_a_whole_conversation_on_a_phone(site, phone):
     assert loaded and all(url.startswith(site.url) for url in loaded), "nothing from a CDN or another site"
 
 
+def test_an_arabic_conversation_reads_right_to_left_and_stays_accessible(site, phone):
+    """#18: a reply in Arabic is laid out right to left (dir=auto on each text, button and
+    the input), the language buttons too, and axe-core still finds nothing."""
+    open_widget(phone, f"{site.url}/demo/walsall")
+    accept_notice(phone)
+    reply = ask(phone, "مرحبا، أنا بحاجة إلى مساعدة في السكن", "999")
+    assert "Pathfinder" in reply and "بالإنجليزية" in reply
+    directions = phone.execute_script(
+        "return [...document.querySelectorAll('.pf-bot .pf-text')].map(p => [p.textContent, getComputedStyle(p).direction]);"
+    )
+    arabic = [direction for text, direction in directions if "ال" in text]
+    assert arabic and set(arabic) == {"rtl"}, directions
+    english = [direction for text, direction in directions if text.startswith(("Hi", "What you", "Sorry"))]
+    assert set(english) <= {"ltr"}
+    user = phone.execute_script("return getComputedStyle([...document.querySelectorAll('.pf-user .pf-text')].pop()).direction;")
+    assert user == "rtl"
+    click_reply(phone, "English", "English")
+    assert_accessible(phone, "Arabic conversation")
+
+
 def test_reduced_motion_stops_the_typing_animation(site, phone):
     phone.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-reduced-motion", "value": "reduce"}]})
     open_widget(phone, f"{site.url}/demo/walsall")

@@ -10,7 +10,7 @@ only after the whole turn and drops blank form fields. This one:
 - processes each MessageSid once, across processes (unique key in the shared database);
 - knows the council from the number that was texted (`To`);
 - handles STOP / START / HELP, turns buttons into numbered options, keeps replies in GSM-7
-  and within 3 segments (the crisis reply excepted);
+  (UCS-2, unchanged, for a reply in another script) and within 3 segments (the crisis reply excepted);
 - STOP stops follow-ups, never safety help: a texter who opted out and then sends a message
   that signals danger still gets the crisis reply and an urgent referral;
 - never stores the phone number with the conversation: the conversation id is a keyed hash.
@@ -38,7 +38,7 @@ from bot.channels.safety import clean_text, crisis_signal, failed_turn, neutrali
 from bot.channels.takeover import agent_is_paused, agent_of
 from bot.config import load_settings
 from bot.rate_limit import RateLimiter
-from bot.sms_text import MAX_SEGMENTS, fit, render, to_gsm7
+from bot.sms_text import MAX_SEGMENTS, fit, for_sms, render, to_gsm7
 from knowledge.db import make_engine
 from knowledge.store import KnowledgeBase
 from services import sms as store
@@ -222,7 +222,7 @@ class SmsInput(InputChannel):
     async def send(self, sender: str, number: str, texted: str, council: Optional[str], body: str) -> None:
         """Send (or record) one reply; the crisis reply may be longer than 3 segments."""
         is_crisis = CRISIS_MARK in body
-        body = to_gsm7(body)
+        body = for_sms(body)  # another script goes as it is (UCS-2), never stripped to nothing
         if not is_crisis:
             body = fit(body, MAX_SEGMENTS)
         outbound = store.record_outbound(self.engine, sender, council, body, is_crisis, "recorded" if self.mode == "outbox" else "queued")

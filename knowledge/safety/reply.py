@@ -31,7 +31,7 @@ from knowledge.hours import LONDON, describe_hours, is_open
 
 from .kinds import EMERGENCY, Kind, Service, ServiceUse, Taxonomy, default_kinds
 
-__all__ = ["Button", "CouncilContacts", "CrisisReply", "ReplyMessage", "compose", "contact_declined", "MAX_SMS_SEGMENTS"]
+__all__ = ["Button", "CouncilContacts", "CrisisReply", "ReplyMessage", "compose", "contact_declined", "service_button", "MAX_SMS_SEGMENTS"]
 
 MAX_SMS_SEGMENTS = 4  # the crisis help may run past the usual 3 (bot/channels/sms.py keeps it whole)
 MAX_BUTTONS = 4
@@ -141,10 +141,11 @@ def _service_line(use: ServiceUse, contacts: CouncilContacts) -> Tuple[Optional[
         template = use.say if hours else use.say.replace(" ({hours})", "").replace("({hours})", "")
         text = template.format(name=contact.name, phone=contact.phone, hours=hours)
         return text, Button(f"Call {contact.name}", f"tel:{_digits(contact.phone)}")
-    return use.say, _button(service)
+    return use.say, service_button(service)
 
 
-def _button(service: Service) -> Optional[Button]:
+def service_button(service: Service) -> Optional[Button]:
+    """The tap-to-call (or text, or open) button for a service, 999 as "Call 999"."""
     if service.id == EMERGENCY:
         return Button("Call 999", "tel:999")
     name = re.sub(r"\s*\([^)]*\)", "", service.name).strip()  # "Police (not an emergency)" -> "Police"

@@ -171,6 +171,7 @@
   input.autocomplete = "off";
   input.maxLength = 2000;
   input.setAttribute("enterkeyhint", "send");
+  input.dir = "auto"; // typing in Arabic script runs right to left
   var send = el("button", "pf-send", "Send");
   send.type = "submit";
   var row = el("div", "pf-row");
@@ -262,7 +263,11 @@
     var kind = SPEAKERS[entry.from] ? entry.from : "bot";
     var item = el("div", "pf-msg pf-" + kind);
     item.appendChild(el("span", "pf-visually-hidden", SPEAKERS[kind] + ": "));
-    if (entry.text) { item.appendChild(el("p", "pf-text", entry.text)); }
+    if (entry.text) {
+      var paragraph = el("p", "pf-text", entry.text);
+      paragraph.dir = "auto"; // Arabic, Dari, Pashto and Sorani read right to left (issue #18)
+      item.appendChild(paragraph);
+    }
     var links = [];
     var replies = [];
     (Array.isArray(entry.buttons) ? entry.buttons : []).forEach(function (choice) {
@@ -290,9 +295,11 @@
       group.setAttribute("role", "group");
       group.setAttribute("aria-label", "Suggested replies");
       replies.forEach(function (choice) {
-        group.appendChild(button(choice.title, "pf-reply", function () {
+        var reply = button(choice.title, "pf-reply", function () {
           sendMessage(choice.payload, choice.title);
-        }));
+        });
+        reply.dir = "auto"; // a language's button is in its own script
+        group.appendChild(reply);
       });
       item.appendChild(group);
     }
