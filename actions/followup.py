@@ -8,6 +8,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.advocacy import asks_how_to_reach_the_advocate, say_how_to_reach_the_advocate
 from actions.common import council_label, knowledge_base, latest_text
 from actions.concern import say_concern
 from actions.offer import (
@@ -46,6 +47,9 @@ class ActionFollowUp(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         say_concern(dispatcher, tracker)
+        if asks_how_to_reach_the_advocate(tracker):
+            say_how_to_reach_the_advocate(dispatcher, tracker)
+            return [SlotSet("topic", "advocacy")]
         parse = question_event(tracker)
         if not parse:
             return fresh_question(dispatcher, tracker)

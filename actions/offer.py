@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.advocacy import asks_how_to_reach_the_advocate, say_how_to_reach_the_advocate
 from actions.common import buttons, channel_of, council_label, engine, knowledge_base, said_before
 from actions.concern import say_concern
 from knowledge.content import NATIONAL, Entitlement
@@ -464,6 +465,9 @@ class ActionAnswerOffer(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         parse = question_event(tracker)
+        if asks_how_to_reach_the_advocate(tracker):
+            say_how_to_reach_the_advocate(dispatcher, tracker)
+            return [SlotSet("topic", "advocacy")]
         asked = detail_asked_of_last_card(tracker, parse)
         if asked is not None:
             say_concern(dispatcher, tracker, parse)

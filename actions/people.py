@@ -8,13 +8,13 @@ from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import buttons, engine, knowledge_base, latest_intent, latest_text
+from actions.advocacy import advocacy_lines
+from actions.common import buttons, engine, latest_intent, latest_text
 from actions.concern import say_concern
 from actions.followup import follow_up_pointing_back
 from actions.languages import answer_in_language
 from actions.offer import NOTHING_SCORE, candidate_topics, find_hits, team_line
 from services.unanswered import record_unanswered
-from knowledge.content import NATIONAL
 
 
 class ActionAdvocacy(Action):
@@ -28,12 +28,7 @@ class ActionAdvocacy(Action):
         if latest_intent(tracker) == "make_complaint":
             dispatcher.utter_message(response="utter_how_to_complain")
         dispatcher.utter_message(response="utter_what_is_advocate")
-        kb = knowledge_base()
-        lines = []
-        for source in (council, NATIONAL):
-            contact = kb.council(source).contacts.get("advocacy") if kb.council(source) else None
-            if contact and contact.phone and all(contact.phone not in line for line in lines):
-                lines.append(f"{contact.name}: {contact.phone}" + (f", {contact.website}" if contact.website else ""))
+        lines = advocacy_lines(council)
         if lines:
             dispatcher.utter_message(text="\n".join(lines))
         dispatcher.utter_message(

@@ -274,6 +274,14 @@ def test_one_detail_asked_of_the_card_just_shown_is_answered_from_it(bot, follow
     assert bot.slot(sender, "topic") == "relationships"
 
 
+def test_how_to_reach_them_after_the_advocacy_answer_gets_the_advocates_number(bot):
+    sender = new_sender()
+    bot.say(sender, "i want to make a complaint about my leaving care worker", council="walsall")
+    reply = texts(bot.say(sender, "how do i contact them"))
+    assert "Coram Voice" in reply and "0808 800 5792" in reply, reply[:200]
+    assert bot.slot(sender, "topic") == "advocacy"
+
+
 def test_someone_who_has_moved_is_told_who_owes_them_what_before_the_answer(bot):
     sender = new_sender()
     messages = bot.say(sender, "i moved to birmingham for work, do i still get council tax help", council="walsall")
