@@ -215,11 +215,15 @@ def last_shown(tracker: Tracker) -> Optional[Entitlement]:
     return next((e for e in knowledge_base().all_entitlements() if e.id == shown[-1]), None)
 
 
+# "is there a free gym", "theres a grant?": "there" that points at nothing
+_NOT_POINTING = re.compile(r"\b(?:is|are|was|were|any) there\b|\bthere(?:'s|s| is| are| was| were)\b")
+
+
 def card_pointed_at(tracker: Tracker, text: str) -> Optional[Entitlement]:
     """The card just shown, when a few words point back at it ("is that for me", "what do
     they do there"), else None."""
-    lowered = text.lower()
-    if len(lowered.split()) > POINTING_WORDS or not POINTING_BACK.search(lowered):
+    lowered = _NOT_POINTING.sub(" ", text.lower())
+    if len(text.split()) > POINTING_WORDS or not POINTING_BACK.search(lowered):
         return None
     return last_shown(tracker)
 
@@ -261,11 +265,14 @@ def detail_asked_of_last_card(tracker: Tracker, parse: Dict[str, Any]) -> Option
     return entry, wants
 
 
-def read_against_last_card(tracker: Tracker, text: str) -> str:
+def read_against_last_card(tracker: Tracker, text: str, topics: Sequence[str]) -> str:
     """A few words pointing back ("what do they actually do there" after the forum card) are
-    searched with that card's title: alone, they matched whatever entry says "do" and "there"."""
+    searched with that card's title: alone, they matched whatever entry says "do" and "there".
+    Not when the question's topic (read in context) is another one."""
     entry = card_pointed_at(tracker, text)
-    return f"{entry.title} {text}" if entry is not None else text
+    if entry is None or (topics and entry.topic not in with_related(topics[:1])):
+        return text
+    return f"{entry.title} {text}"
 
 
 def previous_topic(tracker: Tracker) -> Optional[str]:
@@ -480,7 +487,7 @@ class ActionAnswerOffer(Action):
         text, intent = parse.get("text", ""), (parse.get("intent") or {}).get("name")
         say_moved_away(dispatcher, tracker, text)
         topics = in_context(parse, candidate_topics(parse), previous_topic(tracker)) or [tracker.get_slot("topic")]
-        text = read_against_last_card(tracker, text)
+        text = read_against_last_card(tracker, text, topics)
         events = answer(dispatcher, tracker, text, intent, topics, may_ask=unsure_between(parse, topics),
                         shares=topic_shares(parse))
         say_who_instead_of_the_pa(dispatcher, tracker)
@@ -581,7 +588,39 @@ def answer(
     seen = tracker.get_slot("seen_ids") or []
     shown = show_page(dispatcher, [h.entitlement for h in hits], [], first_page_size(hits), sms, seen,
                       previous=tracker.get_slot("shown_ids") or [], council=council)
+    shown += answer_second_question(dispatcher, tracker, text, council, age, shown + list(seen), sms)
     return events + [SlotSet("shown_ids", shown), SlotSet("seen_ids", seen_after(tracker, shown))]
+
+
+# "help paying for a provisional licence and also does the council do anything for ur
+# birthday": two questions, and the words of the first outweighed the second's.
+_SECOND_QUESTION = re.compile(
+    r"\?\s+(?=\w)|\b(?:and also|also|plus|oh and|and another thing|and)\s+"
+    r"(?=(?:do|does|can|could|is|are|will|would|what|how|where|who|when|any|is there|are there)\b)", re.I)
+SECOND_QUESTION_WORDS = 4  # each part must ask something of its own
+
+
+def second_question(text: str) -> Optional[str]:
+    """The second of two questions in one message, or None."""
+    parts = _SECOND_QUESTION.split(text, maxsplit=1)
+    if len(parts) < 2 or min(len(part.split()) for part in parts) < SECOND_QUESTION_WORDS:
+        return None
+    if POINTING_BACK.search(parts[1].lower()):
+        return None  # "how much is the grant and what can i buy with it": one question about one thing
+    return parts[1]
+
+
+def answer_second_question(dispatcher: CollectingDispatcher, tracker: Tracker, text: str, council: Optional[str],
+                           age: Optional[int], already: Sequence[str], sms: bool) -> List[str]:
+    """The card answering the second question of the message, when it is a clear answer not
+    already shown: its id, or nothing."""
+    question = second_question(text)
+    hits = find_hits(tracker, question, [], council, age) if question else []
+    if not hits or hits[0].score < PARTIAL_SCORE or hits[0].entitlement.id in already or partly_matched(question, hits[0]):
+        return []
+    entry = hits[0].entitlement
+    dispatcher.utter_message(text="You also asked:\n" + (sms_card(entry) if sms else phone_card(entry)), buttons=buttons(PERSON_BUTTON))
+    return [entry.id]
 
 
 # An entry that scores under PARTIAL_SCORE and meets the question on one word only, under half

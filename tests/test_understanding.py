@@ -282,6 +282,19 @@ def test_how_to_reach_them_after_the_advocacy_answer_gets_the_advocates_number(b
     assert bot.slot(sender, "topic") == "advocacy"
 
 
+def test_two_questions_in_one_message_get_both_answers(bot):
+    sender = new_sender()
+    reply = texts(bot.say(sender, "can i get help paying for my provisional licence and also does the council do anything for my birthday",
+                          council="walsall"))
+    assert "driving licence" in reply and "You also asked" in reply and "birthday" in reply.split("You also asked")[1]
+
+
+@pytest.mark.parametrize("text", ["how much is the setting up home grant and what can i buy with it", "is the gym free"])
+def test_one_question_is_not_read_as_two(text):
+    from actions.offer import second_question
+    assert second_question(text) is None
+
+
 def test_someone_who_has_moved_is_told_who_owes_them_what_before_the_answer(bot):
     sender = new_sender()
     messages = bot.say(sender, "i moved to birmingham for work, do i still get council tax help", council="walsall")
