@@ -79,14 +79,14 @@
     doomed.forEach(function (key) { storage.removeItem(key); });
   }
 
-  function newConversationId() {
-    var bytes = new Uint8Array(16); // 128 random bits: nobody can guess another person's chat
-    window.crypto.getRandomValues(bytes);
-    return "web-" + Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
-  }
+  // The site issues the conversation id and a token that proves this tab was given it; every
+  // turn and every poll carries the token (bot/web/conversation_ids.py). An id made up here
+  // would be refused: ids are not secret enough to be the only key to a young person's chat.
+  var TOKEN_HEADER = "X-Pathfinder-Token";
 
   var state = {
-    id: load("id", null) || newConversationId(),
+    id: load("id", null),
+    token: load("token", null),
     history: load("history", []),
     consented: load("consented", false),
     open: load("open", false),
@@ -94,7 +94,37 @@
     busy: false,
     pollTimer: null
   };
-  save("id", state.id);
+
+  function forgetConversation() {
+    state.id = null;
+    state.token = null;
+    if (storage) { storage.removeItem(keyPrefix + "id"); storage.removeItem(keyPrefix + "token"); }
+  }
+
+  // Asked for on the first message, not on page load: leaving quickly must leave nothing behind.
+  function ensureConversation() {
+    if (state.id && state.token) { return Promise.resolve(); }
+    return fetch(botUrl + "/webhooks/rest/session", { method: "POST", credentials: "omit" })
+      .then(function (reply) {
+        if (!reply.ok) { throw new Error("the chat server answered " + reply.status); }
+        return reply.json();
+      })
+      .then(function (issued) {
+        if (!issued || typeof issued.sender !== "string" || typeof issued.token !== "string") {
+          throw new Error("the chat server gave no conversation id");
+        }
+        state.id = issued.sender;
+        state.token = issued.token;
+        save("id", state.id);
+        save("token", state.token);
+      });
+  }
+
+  function tokenHeaders(extra) {
+    var headers = extra || {};
+    headers[TOKEN_HEADER] = state.token;
+    return headers;
+  }
 
   // ---- small DOM helpers ---------------------------------------------------------------------
   function el(tag, className, text) {
@@ -338,19 +368,27 @@
     return metadata;
   }
 
-  function postTurn(text) {
-    var controller = window.AbortController ? new AbortController() : null;
-    var timer = controller ? setTimeout(function () { controller.abort(); }, TIMEOUT_MS) : null;
-    return fetch(botUrl + "/webhooks/rest/webhook", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      credentials: "omit",
-      body: JSON.stringify({ sender: state.id, message: text, metadata: turnMetadata() }),
-      signal: controller ? controller.signal : undefined
-    }).then(function (reply) {
-      if (timer) { clearTimeout(timer); }
-      if (!reply.ok) { throw new Error("the chat server answered " + reply.status); }
-      return reply.json();
+  // A refused id or token (401/403: the site's key changed, or the id came from an old
+  // version of this widget) gets a new conversation and the message is sent once more.
+  function postTurn(text, retried) {
+    return ensureConversation().then(function () {
+      var controller = window.AbortController ? new AbortController() : null;
+      var timer = controller ? setTimeout(function () { controller.abort(); }, TIMEOUT_MS) : null;
+      return fetch(botUrl + "/webhooks/rest/webhook", {
+        method: "POST",
+        headers: tokenHeaders({ "Content-Type": "application/json" }),
+        credentials: "omit",
+        body: JSON.stringify({ sender: state.id, message: text, metadata: turnMetadata() }),
+        signal: controller ? controller.signal : undefined
+      }).then(function (reply) {
+        if (timer) { clearTimeout(timer); }
+        if ((reply.status === 401 || reply.status === 403) && !retried) {
+          forgetConversation();
+          return postTurn(text, true);
+        }
+        if (!reply.ok) { throw new Error("the chat server answered " + reply.status); }
+        return reply.json();
+      });
     });
   }
 
@@ -368,8 +406,9 @@
   // ---- staff replies while a worker has the conversation ---------------------------------------
   function checkForWorker() {
     if (state.pollTimer) { clearTimeout(state.pollTimer); state.pollTimer = null; }
+    if (!state.id || !state.token) { return; }
     var query = "?sender=" + encodeURIComponent(state.id) + "&since=" + encodeURIComponent(state.staffSince);
-    fetch(botUrl + "/webhooks/rest/updates" + query, { credentials: "omit" })
+    fetch(botUrl + "/webhooks/rest/updates" + query, { credentials: "omit", headers: tokenHeaders() })
       .then(function (reply) { return reply.ok ? reply.json() : { paused: false, messages: [] }; })
       .then(function (update) {
         (update.messages || []).forEach(function (message) {
@@ -400,10 +439,9 @@
     if (state.pollTimer) { clearTimeout(state.pollTimer); }
     var consented = state.consented;
     wipeStorage();
-    state.id = newConversationId();
+    forgetConversation(); // the next message gets a new id from the site
     state.history = [];
     state.staffSince = 0;
-    save("id", state.id);
     save("consented", consented);
     save("open", true);
     renderHistory();
