@@ -256,7 +256,9 @@ def referral_email(referral: Referral, dashboard_url: str) -> Tuple[str, str]:
         f"Best time: {referral.contact_time or 'not given'}",
         f"Their message: {referral.message or '(none)'}",
         "",
-        f"Conversation: {dashboard_url.rstrip('/')}/conversations/{referral.conversation_id}",
+        # By the referral's number, never the conversation id: e-mail is forwarded and kept, and
+        # an id must not travel where a web conversation's id could be used to find it
+        f"Conversation: {dashboard_url.rstrip('/')}/referrals/{referral.id}/conversation",
         f"Created (UTC): {referral.created_at:%Y-%m-%d %H:%M}",
     ]
     if again:  # (updated_at is not quoted: every e-mail attempt moves it too)

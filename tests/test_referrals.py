@@ -147,6 +147,15 @@ def test_a_new_email_only_when_the_last_went_more_than_the_renotify_interval_ago
     assert referral_email(again, DASHBOARD)[0].startswith(f"URGENT: new messages on Pathfinder referral #{again.id} ")
 
 
+def test_the_email_links_to_the_referral_never_the_conversation_id(engine):
+    """#16: raw conversation ids appeared in referral e-mails (and a web id was its only key)."""
+    conversation = "web-" + "5e" * 16
+    first = create_or_update_urgent(engine, urgent(conversation=conversation), now=T0)
+    subject, body = referral_email(row(engine, first.referral_id), DASHBOARD)
+    assert conversation not in subject + body and "5e5e5e" not in body
+    assert f"Conversation: {DASHBOARD}/referrals/{first.referral_id}/conversation" in body
+
+
 # ---- e-mail: one at a time, back-off, never given up ---------------------------------------------
 def test_backoff_doubles_from_two_minutes_to_at_most_an_hour():
     assert [retry_delay(n).total_seconds() / 60 for n in (1, 2, 3, 4, 5, 6, 7, 50)] == [2, 4, 8, 16, 32, 60, 60, 60]

@@ -301,6 +301,15 @@ def create_app(engine: Engine, settings: DashboardSettings, key: bytes, name: st
         return render(request, "referrals.html", referrals=found, conversations=displays, statuses=STATUSES,
                       redact=redact_text, undelivered=undelivered)
 
+    @app.get("/referrals/<referral_id:int>/conversation")
+    @page()
+    async def referral_conversation(request: Request, staff: auth.Staff, referral_id: int):
+        """The link in a referral e-mail, which names the referral and not the conversation:
+        any staff member of the referral's council is sent on to its conversation's page."""
+        with Session(engine) as session:
+            conversation_id = referral_or_404(session, staff, referral_id).conversation_id
+        return response.redirect(f"/conversations/{conversation_or_404(staff, conversation_id).display_id}")
+
     @app.post("/referrals/<referral_id:int>/status")
     @page(roles=auth.MANAGER_ROLES)
     async def referral_status(request: Request, staff: auth.Staff, referral_id: int):
