@@ -28,6 +28,7 @@ pytestmark = browser_tests_marker()
 WIDGET_JS = ROOT / "bot" / "web" / "static" / "pathfinder-widget.js"
 COUNCIL_SITE = "https://www.walsall.gov.uk"
 WALSALL_TEAM_PHONE = "01632 960201"
+WALSALL_EDT_PHONE = "01632 960202"
 SITE_KEY = "test-site-key-for-conversation-tokens"
 
 
@@ -186,6 +187,9 @@ def test_council_facts_give_the_team_number_and_retention(site):
     status, _, body = http("GET", f"{site.url}/widget/councils/walsall.json")
     facts = json.loads(body)
     assert status == 200 and facts["team"]["phone"] == WALSALL_TEAM_PHONE and facts["retention_days"] == 90
+    # what the widget says when it cannot reach the site, for any time of day (#16)
+    assert WALSALL_TEAM_PHONE in facts["unreachable_help"] and f"Emergency Duty Team on {WALSALL_EDT_PHONE}" in facts["unreachable_help"]
+    assert "call 999" in facts["unreachable_help"]
     assert http("GET", f"{site.url}/widget/councils/atlantis.json")[0] == 404
 
 
@@ -346,7 +350,9 @@ def test_proxy_answers_with_a_phone_number_when_the_bot_is_down(bot, session_dir
         _, headers, body = post_turn(down.url, turn)
         replies = [m["text"] for m in json.loads(body)]
         assert headers["X-Pathfinder-Fallback"] == "1"
-        assert WALSALL_TEAM_PHONE in replies[-1] and "999" in replies[-1]
+        # a number that answers now: the team while open (till when), else the duty team (#16)
+        assert f"{WALSALL_TEAM_PHONE} until" in replies[-1] or f"Emergency Duty Team on {WALSALL_EDT_PHONE}" in replies[-1]
+        assert "call 999" in replies[-1]
         _, _, body = post_turn(down.url, {**turn, "message": "i want to kill myself tonight"})
         assert "116 123" in json.loads(body)[0]["text"], "the crisis numbers come first even with the bot down"
     finally:
@@ -579,8 +585,9 @@ def test_unreachable_server_gives_the_team_phone_number(bot, session_dir, phone)
         doomed.stop()
     text = ask(phone, "how much is the setting up home grant", "can't connect")
     assert WALSALL_TEAM_PHONE in text and "999" in text
-    call = phone.find_element("css selector", ".pf-error a.pf-call")
-    assert call.get_attribute("href") == "tel:01632960201"
+    assert f"Out of hours, call the Emergency Duty Team on {WALSALL_EDT_PHONE}" in text, "not only the office number (#16)"
+    calls = [a.get_attribute("href") for a in phone.find_elements("css selector", ".pf-error a.pf-call")]
+    assert calls == ["tel:01632960201", "tel:01632960202"]
     assert_accessible(phone, "unreachable")
 
 

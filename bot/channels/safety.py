@@ -24,7 +24,7 @@ from bot.config import ROOT, load_settings
 from bot.referral_spool import spool_referral
 from knowledge.safety.crisis import default_matcher
 from knowledge.safety.detect import default_detector
-from knowledge.safety.reply import CouncilContacts, compose
+from knowledge.safety.reply import CouncilContacts, compose, failure_text
 from knowledge.db import make_engine
 from knowledge.store import KnowledgeBase
 from services.referrals import NewReferral
@@ -201,15 +201,6 @@ def spool_failed_crisis(sender: str, text: str, council_id: Optional[str], chann
 
 
 def failure_message(council_id: Optional[str]) -> str:
-    """The reply when the bot could not answer: always a number to call."""
-    team = ""
-    try:
-        contact = _knowledge().contact(council_id, "leaving_care_team")
-        if contact and contact.phone:
-            team = f" You can call {contact.name} on {contact.phone}."
-    except Exception:  # noqa: BLE001 - the database may be the thing that failed
-        logger.exception("could not read the leaving-care contact for a failure reply")
-    return (
-        "Sorry, something went wrong on our side and I can't answer right now." + team
-        + " If you're in danger, call 999. Samaritans are free any time on 116 123."
-    )
+    """The reply when the bot could not answer: always a number that answers now (out of hours
+    the emergency duty team), then 999 and Samaritans (knowledge.safety.reply.failure_text)."""
+    return failure_text(_contacts(council_id))

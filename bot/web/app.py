@@ -29,6 +29,7 @@ from bot.web.conversation_ids import TOKEN_HEADER, ConversationIds
 from knowledge.content import Council
 from knowledge.db import make_engine
 from knowledge.hours import describe_hours
+from knowledge.safety.reply import CouncilContacts, failure_help
 from knowledge.store import KnowledgeBase
 from knowledge.topics import offer_sections
 
@@ -75,6 +76,9 @@ def council_facts(council: Council, retention_days: int) -> Dict[str, Any]:
         "offer_name": council.offer_name,
         "team": _contact_facts(team),
         "out_of_hours": _contact_facts(emergency),
+        # what the widget says when it cannot reach this site: the same words as the bot's
+        # failure reply, for any time of day (the widget shows them later, maybe at night)
+        "unreachable_help": failure_help(CouncilContacts(emergency, team), at_any_time=True),
         "retention_days": retention_days,
     }
 

@@ -31,7 +31,8 @@ from knowledge.hours import LONDON, describe_hours, is_open
 
 from .kinds import EMERGENCY, Kind, Service, ServiceUse, Taxonomy, default_kinds
 
-__all__ = ["Button", "CouncilContacts", "CrisisReply", "ReplyMessage", "compose", "contact_declined", "MAX_SMS_SEGMENTS"]
+__all__ = ["Button", "CouncilContacts", "CrisisReply", "ReplyMessage", "compose", "contact_declined", "failure_help",
+           "failure_text", "MAX_SMS_SEGMENTS"]
 
 MAX_SMS_SEGMENTS = 4  # the crisis help may run past the usual 3 (bot/channels/sms.py keeps it whole)
 MAX_BUTTONS = 4
@@ -293,3 +294,43 @@ def contact_declined(kind_id: Optional[str], channel: str = REST, taxonomy: Opti
         hint = lines["phone_not_safe_sms" if channel == SMS else "phone_not_safe_web"]
         return ReplyMessage(f"{lines['phone_not_safe']}\n{hint}")
     return ReplyMessage(lines["contact_declined"])
+
+
+def failure_help(contacts: CouncilContacts = CouncilContacts(), now: Optional[dt.datetime] = None, *,
+                 at_any_time: bool = False, taxonomy: Optional[Taxonomy] = None) -> str:
+    """Who to call when the bot cannot answer: a number that answers now, then 999.
+
+    Why: the failure reply used to give only the leaving care team's office number, even at
+    night, when nobody answers it. With the time known, an open team is given with its
+    closing time, a closed one with when it opens, and out of hours the council's emergency
+    duty team. `at_any_time` is for a client that shows the words later (the widget, when it
+    cannot reach the site): both numbers with their hours, since the time is not known now."""
+    taxonomy = taxonomy or default_kinds()
+    lines = taxonomy.lines
+    team, edt = contacts.leaving_care, contacts.emergency
+    open_now = None if at_any_time or team is None or not team.hours or team.hours == "always" else is_open(team, now)
+    out: List[str] = []
+    if team is not None and team.phone:
+        hours = describe_hours(team.hours)
+        when = next_opening(team, now) if open_now is False else ""
+        if open_now:
+            out.append(lines["failure_team_open"].format(team=team.name, phone=team.phone, until=closes_at(team, now)))
+        elif when:
+            out.append(lines["failure_team_closed"].format(team=team.name, when=when))
+        elif hours:
+            out.append(lines["failure_team"].format(team=team.name, phone=team.phone, hours=hours))
+        else:
+            out.append(lines["failure_team_no_hours"].format(team=team.name, phone=team.phone))
+    if edt is not None and edt.phone and not open_now:
+        hours = describe_hours(edt.hours)
+        template = lines["failure_emergency"] if hours else lines["failure_emergency_no_hours"]
+        out.append(template.format(name=edt.name, phone=edt.phone, hours=hours))
+    out.append(lines["failure_danger"])
+    return " ".join(out)
+
+
+def failure_text(contacts: CouncilContacts = CouncilContacts(), now: Optional[dt.datetime] = None, *,
+                 taxonomy: Optional[Taxonomy] = None) -> str:
+    """The whole reply of a turn that failed: sorry, then failure_help at this time."""
+    taxonomy = taxonomy or default_kinds()
+    return f"{taxonomy.lines['failure_sorry']} {failure_help(contacts, now, taxonomy=taxonomy)}"

@@ -31,6 +31,8 @@
     team: script.getAttribute("data-team-phone")
       ? { name: script.getAttribute("data-team-name") || "Your leaving care team", phone: script.getAttribute("data-team-phone"), hours: "" }
       : null,
+    outOfHours: null,
+    unreachableHelp: "",
     retention_days: 90
   };
 
@@ -326,10 +328,13 @@
       });
       item.appendChild(group);
     }
-    if (entry.from === "error" && facts.team) {
-      var call = el("a", "pf-link pf-call", "Call " + facts.team.name + " on " + facts.team.phone);
-      call.href = phoneLink(facts.team.phone);
-      item.appendChild(call);
+    if (entry.from === "error") {
+      [facts.team, facts.outOfHours].forEach(function (contact) {
+        if (!contact || !contact.phone) { return; }
+        var call = el("a", "pf-link pf-call", "Call " + contact.name + " on " + contact.phone);
+        call.href = phoneLink(contact.phone);
+        item.appendChild(call);
+      });
     }
     return item;
   }
@@ -392,15 +397,16 @@
     });
   }
 
+  // The words come from the site with the council's facts (the bot's own failure reply,
+  // bot/web/app.py council_facts): the team, the emergency duty team out of hours, 999. Only
+  // when even those could not be loaded does this file say it in its own words.
   function showError() {
-    var help = facts.team
-      ? "If you need help now, call " + facts.team.name + " on " + facts.team.phone + (facts.team.hours ? " (" + facts.team.hours + ")" : "") + "."
-      : "If you need help now, call your personal adviser or leaving care team.";
-    addEntry({
-      from: "error",
-      text: "Sorry, I can't connect right now. Please try again in a minute. " + help +
+    var help = facts.unreachableHelp || (facts.team
+      ? "If you need help now, call " + facts.team.name + " on " + facts.team.phone + (facts.team.hours ? " (" + facts.team.hours + ")" : "") + "." +
         " If you're in danger, call 999. Samaritans are free any time on 116 123."
-    });
+      : "If you need help now, call your personal adviser or leaving care team." +
+        " If you're in danger, call 999. Samaritans are free any time on 116 123.");
+    addEntry({ from: "error", text: "Sorry, I can't connect right now. Please try again in a minute. " + help });
   }
 
   // ---- staff replies while a worker has the conversation ---------------------------------------
@@ -466,6 +472,8 @@
         if (!loaded) { return; }
         facts.name = loaded.name || "";
         facts.team = loaded.team || facts.team;
+        facts.outOfHours = loaded.out_of_hours || null;
+        facts.unreachableHelp = typeof loaded.unreachable_help === "string" ? loaded.unreachable_help : "";
         facts.retention_days = loaded.retention_days || facts.retention_days;
         subtitle.textContent = loaded.offer_name || subtitle.textContent;
       })
