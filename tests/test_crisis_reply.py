@@ -144,7 +144,8 @@ def test_web_buttons_call_or_text_in_one_tap(kind):
 def test_sms_replies_are_gsm7_short_and_kept_whole(kind, council):
     reply = compose(kind, council, "sms", now=SATURDAY_NIGHT)
     assert reply.help.buttons == ()
-    assert "call 999" in reply.help.text  # bot/channels/sms.py keeps a crisis reply whole by this
+    assert "call 999" in reply.help.text
+    assert {message.safety for message in reply.messages} == {"crisis"}  # bot/channels/sms.py keeps it whole by this mark
     for message in reply.messages:
         assert is_gsm7(message.text), message.text
     assert segments(reply.help.text) <= MAX_SMS_SEGMENTS

@@ -369,7 +369,7 @@ def _read_kind(reader: _Reader, node: Any, kind_id: str, services: Mapping[str, 
     if uses and immediate and first != EMERGENCY:
         reader.problem(node, "services", f"{where}.services", f"immediate_danger is true, so the first service must be {EMERGENCY}")
     elif uses and immediate and "call 999" not in uses[0].say:
-        reader.problem(node, "services", f"{where}.services[1].say", "must say 'call 999' (the SMS channel keeps crisis replies whole by it)")
+        reader.problem(node, "services", f"{where}.services[1].say", "must say 'call 999' (999 comes first when the danger is immediate)")
     if uses and not immediate and first == EMERGENCY:
         reader.problem(node, "services", f"{where}.services",
                        f"immediate_danger is false, so {EMERGENCY} must not come first (say it in danger_line)")
