@@ -45,6 +45,9 @@ class Settings:
     messages_per_minute_per_address: int = 60
     # Texts a minute the SMS webhook takes from one number (a crisis text is never refused).
     texts_per_minute: int = 10
+    # The largest request body the Rasa server takes (REST turns, SMS webhooks, the HTTP API):
+    # a bigger one is refused with 413 from its Content-Length, before it is read.
+    max_request_bytes: int = 256 * 1024
 
     @property
     def production(self) -> bool:
@@ -96,6 +99,8 @@ def load_settings() -> Settings:
                                          defaults.messages_per_minute),
         texts_per_minute=whole_number("PATHFINDER_TEXTS_PER_MINUTE", env.get("PATHFINDER_TEXTS_PER_MINUTE"),
                                       defaults.texts_per_minute),
+        max_request_bytes=whole_number("PATHFINDER_MAX_REQUEST_BYTES", env.get("PATHFINDER_MAX_REQUEST_BYTES"),
+                                       defaults.max_request_bytes, minimum=16 * 1024),
         messages_per_minute_per_address=whole_number(
             "PATHFINDER_MESSAGES_PER_MINUTE_PER_ADDRESS", env.get("PATHFINDER_MESSAGES_PER_MINUTE_PER_ADDRESS"),
             defaults.messages_per_minute_per_address),

@@ -49,6 +49,21 @@ def base_env(**extra: str) -> dict:
     return env
 
 
+def status_before_body(url: str, path: str, length: int, timeout: float = 5.0) -> Optional[int]:
+    """The status a server answers to a POST that announces `length` bytes and sends none of them
+    (None if it waits for the body): a server that caps bodies early answers 413 at once."""
+    parsed = urllib.parse.urlsplit(url)
+    with socket.create_connection((parsed.hostname, parsed.port), timeout=timeout) as connection:
+        connection.sendall(f"POST {path} HTTP/1.1\r\nHost: {parsed.netloc}\r\nContent-Type: application/json\r\n"
+                           f"Content-Length: {length}\r\n\r\n".encode())
+        try:
+            first_line = connection.recv(200).split(b"\r\n", 1)[0]
+        except socket.timeout:
+            return None
+    parts = first_line.split()
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+
+
 @pytest.fixture(scope="session")
 def session_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("pathfinder")

@@ -21,7 +21,7 @@ import pytest
 
 from bot.web.conversation_ids import TOKEN_HEADER, ConversationIds
 from tests.browser import axe_violations, browser_tests_marker, new_driver, save_screenshot
-from tests.conftest import ROOT, ModuleServer, free_port, start_module_server
+from tests.conftest import ROOT, ModuleServer, free_port, start_module_server, status_before_body
 
 pytestmark = browser_tests_marker()
 
@@ -311,6 +311,7 @@ def test_a_flood_is_slowed_but_a_crisis_message_always_gets_through(bot, session
 def test_proxy_refuses_huge_bodies(site):
     status, _, _ = post_turn(site.url, issued_turn(site.url, "x" * 50_000))
     assert status == 413
+    assert status_before_body(site.url, "/webhooks/rest/webhook", 5_000_000) == 413, "from the length, before reading"
 
 
 def test_proxy_passes_a_turn_to_the_bot(site):
