@@ -10,6 +10,7 @@ Rules every route follows:
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import json
@@ -343,21 +344,28 @@ def create_app(engine: Engine, settings: DashboardSettings, key: bytes, name: st
         filters = parse_filters(request, staff)
         return reports.Scope(filters.council, filters.since, filters.until)
 
+    # The reports read and group every conversation in scope (1.5 s measured): done in a
+    # worker thread, so the event loop, and every other member of staff's page, never waits.
     @app.get("/reports")
     @page()
     async def report_page(request: Request, staff: auth.Staff):
         scope = report_scope(request, staff)
-        tables = reports.build(engine, key, scope)
+        tables = await asyncio.to_thread(reports.build, engine, key, scope)
         log(request, "view_reports", scope.council)
         return render(request, "reports.html", tables=tables, args=request.args, query=request.query_string)
+
+    def topics_chart(scope: reports.Scope) -> bytes:
+        conversations = list_conversations(engine, key, scope.council, scope.filters())
+        return reports.topics_chart_png(reports.topic_counts(conversations, transcripts(engine, conversations)))
 
     @app.get("/reports/topics.png")
     @page()
     async def report_chart(request: Request, staff: auth.Staff):
-        scope = report_scope(request, staff)
-        conversations = list_conversations(engine, key, scope.council, scope.filters())
-        weekly = reports.topic_counts(conversations, transcripts(engine, conversations))
-        return response.raw(reports.topics_chart_png(weekly), content_type="image/png")
+        chart = await asyncio.to_thread(topics_chart, report_scope(request, staff))
+        return response.raw(chart, content_type="image/png")
+
+    def report_tables_csv(scope: reports.Scope, name: str) -> str:
+        return reports.to_csv(reports.build(engine, key, scope, reports.REPORTS if name == "all" else [name]).values())
 
     @app.get("/reports/csv/<name:str>")
     @page()
@@ -365,9 +373,9 @@ def create_app(engine: Engine, settings: DashboardSettings, key: bytes, name: st
         if name not in reports.REPORTS and name != "all":
             raise NotFound("No such report")
         scope = report_scope(request, staff)
-        tables = reports.build(engine, key, scope, reports.REPORTS if name == "all" else [name])
+        body = await asyncio.to_thread(report_tables_csv, scope, name)
         log(request, "export_report", name, scope.council)
-        return csv_download(reports.to_csv(tables.values()), f"pathfinder-{name}.csv")
+        return csv_download(body, f"pathfinder-{name}.csv")
 
     @app.get("/admin/users")
     @page(roles=("admin",))
