@@ -171,10 +171,12 @@ def test_any_text_makes_a_csv_that_spreadsheets_open_safely():
     import io
 
     from bot.dashboard.reports import Table, to_csv
-    rows = [["help\u0000 rent"], ["lone \ud83d surrogate"], ["\uff1dHYPERLINK(\"x\")"], ["  =1+1"], ["-5 quid"], ["ok"]]
+    rows = [["help\u0000 rent"], ["lone \ud83d surrogate"], ["\uff1dHYPERLINK(\"x\")"], ["  =1+1"], ["-5 quid"], ["ok"],
+            ["\ufe62 1"], ["\u207c1"]]
     body = to_csv([Table("t", ["text"], rows)])
     cells = [row[0] for row in csv.reader(io.StringIO(body)) if row][2:]
-    assert cells == ["help rent", "lone  surrogate", "'\uff1dHYPERLINK(\"x\")", "'  =1+1", "'-5 quid", "ok"]
+    assert cells == ["help rent", "lone  surrogate", "'\uff1dHYPERLINK(\"x\")", "'  =1+1", "'-5 quid", "ok",
+                     "'\ufe62 1", "'\u207c1"]  # small and superscript look-alikes too (found by tests/test_fuzz.py)
 
 
 def test_the_rate_limiter_counts_a_sliding_minute_and_forgets_quiet_keys():
