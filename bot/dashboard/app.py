@@ -46,7 +46,7 @@ from knowledge.db import CouncilRow
 from knowledge.topics import all_topic_ids, topic_title
 from services.models import Referral, utcnow
 from services.redact import redact_text
-from services.referrals import STATUSES, is_undelivered
+from services.referrals import STATUSES, apply_status, is_undelivered
 from services.staff import AuditEntry, ConversationNote, ConversationTag, StaffUser
 
 HERE = Path(__file__).resolve().parent
@@ -328,12 +328,7 @@ def create_app(engine: Engine, settings: DashboardSettings, key: bytes, name: st
             return render(request, "message.html", status=400, title="Unknown status",
                           message=f"The status must be one of: {', '.join(STATUSES)}.")
         with Session(engine) as session, session.begin():
-            referral = referral_or_404(session, staff, referral_id)
-            referral.status = status
-            if status == "acknowledged" and referral.acknowledged_at is None:
-                referral.acknowledged_at = utcnow()
-            if status == "closed" and referral.closed_at is None:
-                referral.closed_at = utcnow()
+            apply_status(referral_or_404(session, staff, referral_id), status, utcnow())
         log(request, "referral_status", f"referral {referral_id}", status)
         return response.redirect("/referrals", status=303)
 
