@@ -49,6 +49,17 @@ def base_env(**extra: str) -> dict:
     return env
 
 
+WALSALL_TEAM_PHONE, WALSALL_EDT_PHONE = "01632 960201", "01632 960202"  # knowledge/offers/walsall.yml
+
+
+def gives_walsall_a_number_that_answers_now(reply: str) -> bool:
+    """The failure reply's rule (#16): the leaving care team's number with when it closes while
+    it is open; out of hours the emergency duty team's, not the closed office's."""
+    if f"{WALSALL_TEAM_PHONE} until" in reply:
+        return True
+    return f"Emergency Duty Team on {WALSALL_EDT_PHONE}" in reply and WALSALL_TEAM_PHONE not in reply
+
+
 def status_before_body(url: str, path: str, length: int, timeout: float = 5.0) -> Optional[int]:
     """The status a server answers to a POST that announces `length` bytes and sends none of them
     (None if it waits for the body): a server that caps bodies early answers 413 at once."""
