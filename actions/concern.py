@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import channel_of, engine, said_before
 from knowledge.safety.detect import CONCERN
 from knowledge.safety.kinds import default_kinds
-from knowledge.safety.reply import concern_line
+from knowledge.safety.reply import SAFETY, concern_line
 from services.referrals import NewReferral, create_referral
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def say_concern(dispatcher: CollectingDispatcher, tracker: Tracker, parse: Optio
     concern = concern_in(parse if parse is not None else tracker.latest_message)
     if concern is None or concern_said_before(tracker):
         return
-    dispatcher.utter_message(text=concern_line(default_kinds()))
+    dispatcher.utter_message(text=concern_line(default_kinds()), **{SAFETY: CONCERN})
     referral = NewReferral(
         conversation_id=tracker.sender_id,
         reason="crisis",

@@ -30,7 +30,7 @@ from bot.notify import notify_in_background
 from bot.referral_spool import spool_referral
 from knowledge.followup import carries_a_question
 from knowledge.safety.kinds import default_kinds
-from knowledge.safety.reply import CouncilContacts, compose, contact_declined
+from knowledge.safety.reply import CRISIS, SAFETY, CouncilContacts, compose, contact_declined
 from services.referrals import (
     NO_CONTACT, NOT_ON_THIS_PHONE, NewReferral, add_urgent_note, create_or_update_urgent, record_contact_wish,
 )
@@ -74,7 +74,7 @@ class ActionCrisis(Action):
             return stop_form
         reply = compose(kind, council_contacts(council), channel_of(tracker), age=tracker.get_slot("age"))
         if reply.help is None:
-            dispatcher.utter_message(response="utter_crisis_help")
+            dispatcher.utter_message(response="utter_crisis_help", **{SAFETY: CRISIS})
         for message in reply.messages:
             dispatcher.utter_message(**message.as_dict())
         in_language = crisis_in_language(dispatcher, tracker)  # the same help in their language, after the English
@@ -120,7 +120,8 @@ async def answer_after_crisis(dispatcher: CollectingDispatcher, tracker: Tracker
     text = default_kinds().lines["still_here"]
     if help_message is not None and channel_of(tracker) == "sms":
         text += "\n" + "\n".join(help_message.text.splitlines()[1:3])  # the first numbers again, as text
-    dispatcher.utter_message(text=text, buttons=[{"title": b.title, "payload": b.payload} for b in help_message.buttons] if help_message else [])
+    dispatcher.utter_message(text=text, buttons=[{"title": b.title, "payload": b.payload} for b in help_message.buttons] if help_message else [],
+                             **{SAFETY: CRISIS})
 
 
 async def flag_urgent(tracker: Tracker, council: Optional[str], kind: Optional[str] = None) -> None:

@@ -7,6 +7,7 @@ to start with demo values that would put a young person through to nobody.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional
@@ -44,6 +45,9 @@ class Settings:
     messages_per_minute_per_address: int = 60
     # Texts a minute the SMS webhook takes from one number (a crisis text is never refused).
     texts_per_minute: int = 10
+    # The largest request body the Rasa server takes (REST turns, SMS webhooks, the HTTP API):
+    # a bigger one is refused with 413 from its Content-Length, before it is read.
+    max_request_bytes: int = 256 * 1024
 
     @property
     def production(self) -> bool:
@@ -95,6 +99,8 @@ def load_settings() -> Settings:
                                          defaults.messages_per_minute),
         texts_per_minute=whole_number("PATHFINDER_TEXTS_PER_MINUTE", env.get("PATHFINDER_TEXTS_PER_MINUTE"),
                                       defaults.texts_per_minute),
+        max_request_bytes=whole_number("PATHFINDER_MAX_REQUEST_BYTES", env.get("PATHFINDER_MAX_REQUEST_BYTES"),
+                                       defaults.max_request_bytes, minimum=16 * 1024),
         messages_per_minute_per_address=whole_number(
             "PATHFINDER_MESSAGES_PER_MINUTE_PER_ADDRESS", env.get("PATHFINDER_MESSAGES_PER_MINUTE_PER_ADDRESS"),
             defaults.messages_per_minute_per_address),
@@ -111,6 +117,32 @@ def check_production(settings: Settings, placeholder_contacts: List[str]) -> Lis
     if settings.database_url.startswith("sqlite"):
         reasons.append("PATHFINDER_DB_URL is SQLite: production uses PostgreSQL")
     return reasons
+
+
+def secret_key(variable: str, file_name: str) -> bytes:
+    """A signing key: the environment variable `variable`, else a random one kept in var/.
+
+    Why a file by default: a local start needs no set-up, and the key survives restarts (what
+    it signed stays valid). Created 0600 and never overwritten; several processes starting at
+    once all end up with the first one's key. Production sets the variable, so every replica
+    shares it."""
+    configured = os.environ.get(variable)
+    if configured:
+        return configured.encode("utf8")
+    path = VAR_DIR / file_name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it a moment ago: use theirs
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    key = path.read_text().strip()
+    if not key:
+        raise SystemExit(f"{path} is empty: delete it (what it signed stops matching) or set {variable}")
+    return key.encode("utf8")
 
 
 def dashboard_url() -> str:

@@ -8,6 +8,11 @@ the process: the process list shows only `python -m bot.rasa_server --model ...`
     python -m bot.rasa_server --model models/pathfinder.tar.gz --enable-api --port 5005 ...
 
 Every other argument is passed to `rasa run` unchanged.
+
+It also caps request bodies (PATHFINDER_MAX_REQUEST_BYTES, 256 KB): Sanic's default is
+100 MB, and a 5 MB post was read in full before the channel refused it. Sanic reads
+SANIC_REQUEST_MAX_SIZE from the environment when Rasa creates its app, and then answers 413
+from the Content-Length header alone, before reading the body.
 """
 from __future__ import annotations
 
@@ -35,10 +40,18 @@ def rasa_argv(args: Sequence[str], token: str) -> List[str]:
     return ["rasa", "run", *args, "--auth-token", token]
 
 
+def limit_request_bodies(max_bytes: int) -> None:
+    """Make the Sanic app Rasa is about to create refuse bodies over `max_bytes` (this process only)."""
+    os.environ["SANIC_REQUEST_MAX_SIZE"] = str(max_bytes)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
     token = auth_token()
     if not token:
         raise SystemExit("bot.rasa_server: set PATHFINDER_AUTH_TOKEN (or PATHFINDER_AUTH_TOKEN_FILE)")
+    from bot.config import load_settings
+
+    limit_request_bodies(load_settings().max_request_bytes)
     sys.argv = rasa_argv(list(sys.argv[1:] if argv is None else argv), token)  # this process only
     from rasa.__main__ import main as rasa_main
 

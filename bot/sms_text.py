@@ -13,7 +13,9 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
+
+from knowledge.safety.reply import CONCERN, CRISIS, FAILURE, SAFETY
 
 GSM7_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -32,6 +34,7 @@ MAX_SEGMENTS = 3
 # This many letters that GSM-7 lacks means the text is written in another script, not an
 # English text with a name like "Zoë" in it (which is cleaned to GSM-7 as before).
 UCS2_LETTERS = 3
+_MARK_RANK = {None: 0, FAILURE: 1, CONCERN: 2, CRISIS: 3}  # a text holding a crisis message is a crisis text
 
 
 def to_gsm7(text: str) -> str:
@@ -96,15 +99,24 @@ def short_link(url: str) -> str:
 class SmsReply:
     bodies: List[str]  # one SMS each, packed so none is over MAX_SEGMENTS when the content allows
     options: Dict[str, str] = field(default_factory=dict)  # "1" -> payload
+    marks: List[Optional[str]] = field(default_factory=list)  # each body's safety mark (None: an answer)
+
+    def mark(self, index: int) -> Optional[str]:
+        return self.marks[index] if index < len(self.marks) else None
 
     @property
     def body(self) -> str:
         return "\n".join(self.bodies)
 
 
+def _stronger(first: Optional[str], second: Optional[str]) -> Optional[str]:
+    return first if _MARK_RANK.get(first, 0) >= _MARK_RANK.get(second, 0) else second
+
+
 def render(messages: Sequence[dict], max_segments: int = MAX_SEGMENTS) -> SmsReply:
-    """A turn's bot messages as SMS: texts packed into as few texts as fit, buttons as numbered options."""
-    parts: List[str] = []
+    """A turn's bot messages as SMS: texts packed into as few texts as fit, buttons as numbered
+    options; each text carries the strongest safety mark of the messages packed into it."""
+    parts: List[tuple] = []
     options: Dict[str, str] = {}
     for message in messages:
         text = re.sub(r"https://\S+", lambda m: short_link(m.group(0)), message.get("text") or "")
@@ -116,15 +128,19 @@ def render(messages: Sequence[dict], max_segments: int = MAX_SEGMENTS) -> SmsRep
         if lines:
             text = f"{text}\nReply " + ", ".join(lines) if text else "Reply " + ", ".join(lines)
         if text:
-            parts.append(for_sms(text))
+            mark = message.get(SAFETY)
+            parts.append((for_sms(text), mark if mark in _MARK_RANK else None))
     bodies: List[str] = []
-    for part in parts:
+    marks: List[Optional[str]] = []
+    for part, mark in parts:
         joined = f"{bodies[-1]}\n{part}" if bodies else part
         if bodies and segments(joined) <= max_segments:
             bodies[-1] = joined
+            marks[-1] = _stronger(marks[-1], mark)
         else:
             bodies.append(part)
-    return SmsReply(bodies, options)
+            marks.append(mark)
+    return SmsReply(bodies, options, marks)
 
 
 def fit(body: str, max_segments: int = MAX_SEGMENTS) -> str:

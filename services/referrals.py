@@ -194,20 +194,31 @@ def add_urgent_note(engine: Engine, conversation_id: str, note: str, now: Option
         return row.id
 
 
-def set_status(engine: Engine, referral_id: int, status: str, now: Optional[dt.datetime] = None) -> None:
-    """Move a referral to acknowledged/closed, stamping when."""
+def apply_status(row: Referral, status: str, now: dt.datetime) -> None:
+    """The one rule for moving a referral (the dashboard and `bot.takeover` both use it).
+
+    Acknowledged is stamped once. Closed is stamped when the referral becomes closed, and
+    closing it again keeps that date; reopening clears it, so a referral closed, reopened and
+    closed again is kept a full retention period from its last closing. (There were two
+    rules: this function restamped every time, the dashboard kept the first date.)"""
     if status not in STATUSES:
         raise ValueError(f"unknown referral status {status!r}; use one of {', '.join(STATUSES)}")
-    now = now or utcnow()
+    if status == "acknowledged" and row.acknowledged_at is None:
+        row.acknowledged_at = now
+    if status == "closed" and (row.status != "closed" or row.closed_at is None):
+        row.closed_at = now
+    elif status != "closed":
+        row.closed_at = None
+    row.status = status
+
+
+def set_status(engine: Engine, referral_id: int, status: str, now: Optional[dt.datetime] = None) -> None:
+    """Move a referral to acknowledged/closed (apply_status), by its id."""
     with Session(engine) as session, session.begin():
         row = session.get(Referral, referral_id)
         if row is None:
             raise LookupError(f"no referral {referral_id}")
-        row.status = status
-        if status == "acknowledged" and row.acknowledged_at is None:
-            row.acknowledged_at = now
-        if status == "closed":
-            row.closed_at = now
+        apply_status(row, status, now or utcnow())
 
 
 # ---- when to try an e-mail, and when to say it has not gone ----------------------------------
@@ -256,7 +267,9 @@ def referral_email(referral: Referral, dashboard_url: str) -> Tuple[str, str]:
         f"Best time: {referral.contact_time or 'not given'}",
         f"Their message: {referral.message or '(none)'}",
         "",
-        f"Conversation: {dashboard_url.rstrip('/')}/conversations/{referral.conversation_id}",
+        # By the referral's number, never the conversation id: e-mail is forwarded and kept, and
+        # an id must not travel where a web conversation's id could be used to find it
+        f"Conversation: {dashboard_url.rstrip('/')}/referrals/{referral.id}/conversation",
         f"Created (UTC): {referral.created_at:%Y-%m-%d %H:%M}",
     ]
     if again:  # (updated_at is not quoted: every e-mail attempt moves it too)

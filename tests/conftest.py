@@ -49,6 +49,32 @@ def base_env(**extra: str) -> dict:
     return env
 
 
+WALSALL_TEAM_PHONE, WALSALL_EDT_PHONE = "01632 960201", "01632 960202"  # knowledge/offers/walsall.yml
+
+
+def gives_walsall_a_number_that_answers_now(reply: str) -> bool:
+    """The failure reply's rule (#16): the leaving care team's number with when it closes while
+    it is open; out of hours the emergency duty team's, not the closed office's."""
+    if f"{WALSALL_TEAM_PHONE} until" in reply:
+        return True
+    return f"Emergency Duty Team on {WALSALL_EDT_PHONE}" in reply and WALSALL_TEAM_PHONE not in reply
+
+
+def status_before_body(url: str, path: str, length: int, timeout: float = 5.0) -> Optional[int]:
+    """The status a server answers to a POST that announces `length` bytes and sends none of them
+    (None if it waits for the body): a server that caps bodies early answers 413 at once."""
+    parsed = urllib.parse.urlsplit(url)
+    with socket.create_connection((parsed.hostname, parsed.port), timeout=timeout) as connection:
+        connection.sendall(f"POST {path} HTTP/1.1\r\nHost: {parsed.netloc}\r\nContent-Type: application/json\r\n"
+                           f"Content-Length: {length}\r\n\r\n".encode())
+        try:
+            first_line = connection.recv(200).split(b"\r\n", 1)[0]
+        except socket.timeout:
+            return None
+    parts = first_line.split()
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+
+
 @pytest.fixture(scope="session")
 def session_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("pathfinder")

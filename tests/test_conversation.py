@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from knowledge.topics import all_topic_ids
-from tests.conftest import cards, new_sender, texts
+from tests.conftest import cards, new_sender, status_before_body, texts
 
 
 def test_hi_gets_a_greeting_and_the_privacy_notice(bot):
@@ -131,6 +131,13 @@ def test_bad_requests_get_400(bot, body):
     with pytest.raises(urllib.error.HTTPError) as error:
         urllib.request.urlopen(request, timeout=30)
     assert error.value.code == 400
+
+
+@pytest.mark.parametrize("path", ["/webhooks/rest/webhook", "/webhooks/sms/webhook", "/conversations/x/messages"])
+def test_a_huge_body_is_refused_from_its_length_before_it_is_read(bot, path):
+    """#16: the Rasa server read a 5 MB body in full before refusing it (Sanic's cap is 100 MB)."""
+    assert status_before_body(bot.url, path, 5_000_000) == 413
+    assert status_before_body(bot.url, path, 1_000, timeout=2) is None, "a small body is waited for, as it should be"
 
 
 def test_http_api_needs_the_token(bot):

@@ -8,7 +8,7 @@ import pytest
 from bot.sms_text import is_gsm7, segments
 from knowledge.content import Contact
 from knowledge.safety.kinds import EMERGENCY, KIND_IDS, default_kinds
-from knowledge.safety.reply import MAX_SMS_SEGMENTS, CouncilContacts, compose, next_opening
+from knowledge.safety.reply import MAX_SMS_SEGMENTS, CouncilContacts, compose, failure_help, failure_text, next_opening
 
 WEEKDAYS = {day: "09:00-17:00" for day in ("mon", "tue", "wed", "thu")} | {"fri": "09:00-16:30"}
 TEAM = Contact("leaving_care_team", "Leaving Care Team", "01632 960101", hours=WEEKDAYS)
@@ -144,7 +144,8 @@ def test_web_buttons_call_or_text_in_one_tap(kind):
 def test_sms_replies_are_gsm7_short_and_kept_whole(kind, council):
     reply = compose(kind, council, "sms", now=SATURDAY_NIGHT)
     assert reply.help.buttons == ()
-    assert "call 999" in reply.help.text  # bot/channels/sms.py keeps a crisis reply whole by this
+    assert "call 999" in reply.help.text
+    assert {message.safety for message in reply.messages} == {"crisis"}  # bot/channels/sms.py keeps it whole by this mark
     for message in reply.messages:
         assert is_gsm7(message.text), message.text
     assert segments(reply.help.text) <= MAX_SMS_SEGMENTS
@@ -162,3 +163,40 @@ def test_no_thanks_to_a_worker_is_respected_and_honest_that_the_team_knows():
     from knowledge.safety.reply import contact_declined
     text = contact_declined("suicide").text
     assert "Nobody will contact you unless you ask" in text and "The team still knows" in text
+
+
+# ---- the failure reply (the bot could not answer) ------------------------------------------------
+def test_out_of_hours_the_failure_reply_gives_the_emergency_duty_team_not_only_the_office():
+    """#16: with the bot down, the reply gave the office number even at night, and no duty team."""
+    text = failure_text(COUNCIL, SATURDAY_NIGHT)
+    assert text.startswith("Sorry, something went wrong")
+    assert "Emergency Duty Team on 01632 960102" in text and "closed now" in text and "Monday from 9am" in text
+    assert "01632 960101" not in text, "no number that nobody answers now"
+    assert text.endswith("If you're in danger, call 999. Samaritans are free any time on 116 123.")
+
+
+def test_in_office_hours_the_failure_reply_gives_the_team_until_it_closes():
+    text = failure_text(COUNCIL, MONDAY_MORNING)
+    assert "Leaving Care Team on 01632 960101 until 5pm" in text and "999" in text
+    assert "Emergency Duty Team" not in text
+
+
+def test_the_widget_gets_both_numbers_with_their_hours_for_any_time():
+    """The widget shows these words when it cannot reach the site, maybe hours after loading them."""
+    text = failure_help(COUNCIL, at_any_time=True)
+    assert "01632 960101 (Mon to Thu 9am to 5pm, Fri 9am to 4:30pm)" in text
+    assert "Out of hours, call the Emergency Duty Team on 01632 960102 (any time, day or night)" in text
+    assert failure_help(COUNCIL, SATURDAY_NIGHT, at_any_time=True) == text, "not a function of the time"
+
+
+def test_without_any_council_contact_the_failure_reply_still_gives_999_and_samaritans():
+    assert failure_help(CouncilContacts(), SATURDAY_NIGHT) == default_kinds().lines["failure_danger"]
+    unknown_hours = CouncilContacts(leaving_care=Contact("leaving_care_team", "Team", "01632 960103"))
+    assert failure_help(unknown_hours, SATURDAY_NIGHT).startswith("You can call the Team on 01632 960103.")
+
+
+@pytest.mark.parametrize("now", [SATURDAY_NIGHT, MONDAY_MORNING])
+def test_the_failure_reply_fits_in_three_texts(now):
+    """SMS cuts a non-crisis text to 3 segments: the 999 line at the end must survive."""
+    text = failure_text(COUNCIL, now)
+    assert is_gsm7(text) and segments(text) <= 3

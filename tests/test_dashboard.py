@@ -149,6 +149,16 @@ def test_raw_ids_from_referral_emails_redirect_to_the_display_id(server):
     assert reply.status_code == 302 and reply.headers["Location"] == f"/conversations/{shown(WALSALL_SMS_CRISIS)}"
 
 
+def test_the_link_in_a_referral_email_leads_to_its_conversation_for_its_council_only(server, engine):
+    """The e-mail names the referral, not the conversation id (#16); the link still works."""
+    with Session(engine) as session:
+        walsall = session.execute(select(Referral.id).where(Referral.conversation_id == WALSALL_SMS_CRISIS)).scalar()
+    reply = signed_in(server, WORKER).get(f"/referrals/{walsall}/conversation")
+    assert reply.status_code == 302 and reply.headers["Location"] == f"/conversations/{shown(WALSALL_SMS_CRISIS)}"
+    assert signed_in(server, OTHER_WORKER).get(f"/referrals/{walsall}/conversation").status_code == 404
+    assert signed_in(server, WORKER).get("/referrals/99999999999999999999/conversation").status_code == 404
+
+
 def test_filters_find_crisis_sms_conversations(server):
     client = signed_in(server, WORKER)
     page = client.get("/conversations?crisis=1&channel=sms").text

@@ -171,10 +171,12 @@ def test_any_text_makes_a_csv_that_spreadsheets_open_safely():
     import io
 
     from bot.dashboard.reports import Table, to_csv
-    rows = [["help\u0000 rent"], ["lone \ud83d surrogate"], ["\uff1dHYPERLINK(\"x\")"], ["  =1+1"], ["-5 quid"], ["ok"]]
+    rows = [["help\u0000 rent"], ["lone \ud83d surrogate"], ["\uff1dHYPERLINK(\"x\")"], ["  =1+1"], ["-5 quid"], ["ok"],
+            ["\ufe62 1"], ["\u207c1"]]
     body = to_csv([Table("t", ["text"], rows)])
     cells = [row[0] for row in csv.reader(io.StringIO(body)) if row][2:]
-    assert cells == ["help rent", "lone  surrogate", "'\uff1dHYPERLINK(\"x\")", "'  =1+1", "'-5 quid", "ok"]
+    assert cells == ["help rent", "lone  surrogate", "'\uff1dHYPERLINK(\"x\")", "'  =1+1", "'-5 quid", "ok",
+                     "'\ufe62 1", "'\u207c1"]  # small and superscript look-alikes too (found by tests/test_fuzz.py)
 
 
 def test_the_rate_limiter_counts_a_sliding_minute_and_forgets_quiet_keys():
@@ -189,3 +191,65 @@ def test_the_rate_limiter_counts_a_sliding_minute_and_forgets_quiet_keys():
     now[0] = 200.0
     limiter.allow("c")
     assert set(limiter._seen) == {"c"}  # quiet keys are dropped
+
+
+# ---- the reports do not hold the event loop (#16: 1.5 s of database work stalled every page) ----
+@pytest.mark.parametrize("path", ["/reports", "/reports/csv/all", "/reports/topics.png"])
+def test_a_slow_report_leaves_the_dashboard_responsive(tmp_path, monkeypatch, path):
+    """The report's work is made slow on purpose (a blocking sleep, as a slow query blocks);
+    meanwhile a ticker on the same event loop must keep ticking, as other staff's pages must."""
+    import asyncio
+    import time
+
+    from sanic import Sanic
+
+    from bot.dashboard import app as dashboard_app
+    from bot.dashboard import auth, reports
+    from bot.dashboard.settings import DashboardSettings
+    from knowledge.db import make_engine
+    from tests.asgi import AsgiClient
+
+    url = f"sqlite:///{tmp_path / 'dashboard.db'}"
+    seed_scenario(url)
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    admin = auth.Staff(id=1, email="admin@pathfinder.example", role="admin", council_id=None, csrf_token="t")
+    monkeypatch.setattr(auth, "current_staff", lambda *args: admin)
+    monkeypatch.setattr(auth, "audit", lambda *args, **kwargs: None)
+    real_build, real_chart = reports.build, reports.topics_chart_png
+
+    def slow(function):
+        def wrapped(*args, **kwargs):
+            time.sleep(1.0)
+            return function(*args, **kwargs)
+        return wrapped
+
+    monkeypatch.setattr(reports, "build", slow(real_build))
+    monkeypatch.setattr(reports, "topics_chart_png", slow(real_chart))
+    app = dashboard_app.create_app(make_engine(url), DashboardSettings(database_url=url), b"k" * 32)
+
+    async def check():
+        client = await AsgiClient(app).start()
+        gaps, done = [], asyncio.Event()
+
+        async def ticker():
+            last = time.monotonic()
+            while not done.is_set():
+                await asyncio.sleep(0.02)
+                now = time.monotonic()
+                gaps.append(now - last)
+                last = now
+
+        ticking = asyncio.create_task(ticker())
+        started = time.monotonic()
+        try:
+            reply = await client.request("GET", path)
+        finally:
+            done.set()
+            await ticking
+            await client.stop()
+        return reply, time.monotonic() - started, max(gaps)
+
+    reply, took, longest_gap = asyncio.run(check())
+    assert reply.status == 200, reply.body[:300]
+    assert took >= 1.0, "the slow part ran"
+    assert longest_gap < 0.5, f"the event loop was held for {longest_gap:.2f} s"

@@ -25,7 +25,10 @@ from knowledge.db import make_engine
 from knowledge.store import KnowledgeBase
 from services.models import Referral, create_all, utcnow
 from services.referrals import MailSettings, NewReferral, create_referral, notify_pending
-from tests.conftest import PYTHON, ROOT, base_env, free_port, hung_relay, new_sender, start_bot, stop_bot, texts, wait_for
+from tests.conftest import (
+    PYTHON, ROOT, base_env, free_port, gives_walsall_a_number_that_answers_now, hung_relay, new_sender, start_bot, stop_bot,
+    texts, wait_for,
+)
 
 PHONE = re.compile(r"\b(0\d{3,4} ?\d{3} ?\d{3,4}|116 123|999)\b")
 CRISIS_FIRST_LINE = "I'm really glad you told me"
@@ -92,7 +95,7 @@ def bot_without_actions(trained_model, tmp_path_factory):
 
 def test_action_server_down_still_gives_a_number(bot_without_actions):
     reply = texts(bot_without_actions.say(new_sender(), "how much is the setting up home grant", council="walsall"))
-    assert "01632 960201" in reply and "999" in reply
+    assert gives_walsall_a_number_that_answers_now(reply) and "999" in reply
 
 
 def test_action_server_down_crisis_reply_still_comes_first(bot_without_actions):
@@ -187,7 +190,7 @@ def test_a_failed_rest_turn_that_signals_danger_spools_an_urgent_referral(spoole
     sender = new_sender()
     reply = asyncio.run(rest_webhook(broken)(FakeRequest({"sender": sender, "message": "i want to kill myself", "metadata": {"council": "walsall"}})))
     messages = json.loads(reply.body)
-    assert messages[0]["text"].startswith(CRISIS_FIRST_LINE) and "01632 960201" in messages[-1]["text"]
+    assert messages[0]["text"].startswith(CRISIS_FIRST_LINE) and gives_walsall_a_number_that_answers_now(messages[-1]["text"])
     assert spool.import_spool(spooled) == 1
     [flag] = urgent_flags(spooled, sender)
     assert (flag.reason, flag.channel, flag.council_id) == ("crisis", "rest", "walsall")

@@ -127,6 +127,21 @@ def test_other_kinds_conversations_and_closed_referrals_get_their_own(engine):
     assert reopened.created and reopened.referral_id != suicide
 
 
+def test_one_rule_for_closing_a_referral_closing_again_keeps_the_date_reopening_clears_it(engine):
+    """#16: set_status restamped closed_at at every close, the dashboard kept the first one
+    (referral retention counts from it). Now both use services.referrals.apply_status."""
+    referral = create_referral(engine, NewReferral(conversation_id="c1", reason="handoff_pa"))
+    set_status(engine, referral, "closed", now=T0)
+    set_status(engine, referral, "closed", now=T0 + dt.timedelta(days=3))
+    assert row(engine, referral).closed_at == T0
+    set_status(engine, referral, "acknowledged", now=T0 + dt.timedelta(days=4))
+    assert row(engine, referral).closed_at is None and row(engine, referral).acknowledged_at == T0 + dt.timedelta(days=4)
+    set_status(engine, referral, "closed", now=T0 + dt.timedelta(days=5))
+    assert row(engine, referral).closed_at == T0 + dt.timedelta(days=5)
+    with pytest.raises(ValueError):
+        set_status(engine, referral, "lost")
+
+
 def test_an_urgent_hand_off_is_not_merged_with_a_crisis_flag(engine):
     hand_off = create_referral(engine, NewReferral(conversation_id="c1", reason="handoff_pa", priority="urgent"))
     assert create_or_update_urgent(engine, urgent(kind=None)).referral_id != hand_off
@@ -145,6 +160,15 @@ def test_a_new_email_only_when_the_last_went_more_than_the_renotify_interval_ago
     again = row(engine, first.referral_id)
     assert again.notified_at is None and again.notify_requested_at == later
     assert referral_email(again, DASHBOARD)[0].startswith(f"URGENT: new messages on Pathfinder referral #{again.id} ")
+
+
+def test_the_email_links_to_the_referral_never_the_conversation_id(engine):
+    """#16: raw conversation ids appeared in referral e-mails (and a web id was its only key)."""
+    conversation = "web-" + "5e" * 16
+    first = create_or_update_urgent(engine, urgent(conversation=conversation), now=T0)
+    subject, body = referral_email(row(engine, first.referral_id), DASHBOARD)
+    assert conversation not in subject + body and "5e5e5e" not in body
+    assert f"Conversation: {DASHBOARD}/referrals/{first.referral_id}/conversation" in body
 
 
 # ---- e-mail: one at a time, back-off, never given up ---------------------------------------------

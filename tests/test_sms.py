@@ -161,6 +161,60 @@ def test_texts_are_handled_in_order_and_no_lock_outlives_them(tmp_path, monkeypa
     assert channel._locks == {}
 
 
+def test_a_text_is_a_crisis_text_by_its_mark_not_by_saying_call_999(tmp_path, monkeypatch):
+    """#16: the channel took any text with "call 999" for the crisis reply: the failure reply,
+    HELP and 'too fast' were flagged as crisis texts and never shortened."""
+    import asyncio
+
+    from bot.channels.safety import failure_messages
+    from bot.channels.sms import SmsInput
+    from knowledge.safety.reply import CRISIS, SAFETY
+    monkeypatch.setenv("PATHFINDER_DB_URL", f"sqlite:///{tmp_path / 'sms.db'}")
+    channel = SmsInput("token", "AC1", "https://example.org", "outbox", {}, "key")
+    long_answer = "Please call 999 if you are in danger. " + "An answer that goes on and on. " * 30
+    crisis = "Please call 999 now. " + "Stay on the line and keep talking to them. " * 20
+    failure = failure_messages("how much is the grant", None)
+    assert [m[SAFETY] for m in failure] == ["failure"]
+
+    async def send_all():
+        await channel.send("sms-a", "+447700900001", "+441632960211", None, long_answer)
+        await channel.send("sms-a", "+447700900001", "+441632960211", None, crisis, CRISIS)
+        await channel.send("sms-a", "+447700900001", "+441632960211", None, failure[0]["text"], failure[0][SAFETY])
+
+    asyncio.run(send_all())
+    with Session(channel.engine) as session:
+        rows = session.execute(select(SmsOutbound).order_by(SmsOutbound.id)).scalars().all()
+    assert [row.is_crisis for row in rows] == [0, 1, 0]
+    assert segments(rows[0].body) <= MAX_SEGMENTS, "an answer is cut to 3 texts, whatever it says"
+    assert rows[1].body == to_gsm7(crisis), "a crisis reply is never cut"
+    assert rows[2].body.endswith("Samaritans are free any time on 116 123.")
+
+
+def test_a_packed_text_keeps_the_strongest_safety_mark():
+    reply = render([{"text": "I'm so sorry.", "safety": "crisis"}, {"text": "Out of hours: 01632 960202", "safety": "crisis"},
+                    {"text": "Anything else?"}])
+    assert reply.bodies and reply.marks == ["crisis"] * len(reply.bodies)
+    assert render([{"text": "An answer."}, {"text": "Sorry, it broke.", "safety": "failure"}]).marks == ["failure"]
+    assert render([{"text": "An answer.", "safety": "made-up"}]).marks == [None]
+
+
+def test_the_collector_keeps_the_safety_mark_rasa_drops():
+    """The actions mark the crisis reply (`safety: crisis`); Rasa's own collector loses it."""
+    import asyncio
+
+    from bot.channels.sms import SmsCollector
+
+    collector = SmsCollector()
+
+    async def say():
+        await collector.send_response("x", {"text": "Call 999.\n\nSamaritans: 116 123", "safety": "crisis"})
+        await collector.send_response("x", {"text": "Yes?", "buttons": [{"title": "Yes", "payload": "yes"}], "safety": "crisis"})
+        await collector.send_response("x", {"text": "An answer"})
+
+    asyncio.run(say())
+    assert [m.get("safety") for m in collector.messages] == ["crisis", "crisis", "crisis", None]
+
+
 # ---- live: the running bot ----------------------------------------------------------------
 _NUMBERS_USED: set = set()
 

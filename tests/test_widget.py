@@ -19,14 +19,18 @@ from typing import Dict, Iterator, List, Optional
 
 import pytest
 
+from bot.web.conversation_ids import TOKEN_HEADER, ConversationIds
 from tests.browser import axe_violations, browser_tests_marker, new_driver, save_screenshot
-from tests.conftest import ROOT, ModuleServer, free_port, start_module_server
+from tests.conftest import (
+    ROOT, WALSALL_EDT_PHONE, WALSALL_TEAM_PHONE, ModuleServer, free_port, gives_walsall_a_number_that_answers_now,
+    start_module_server, status_before_body,
+)
 
 pytestmark = browser_tests_marker()
 
 WIDGET_JS = ROOT / "bot" / "web" / "static" / "pathfinder-widget.js"
 COUNCIL_SITE = "https://www.walsall.gov.uk"
-WALSALL_TEAM_PHONE = "01632 960201"
+SITE_KEY = "test-site-key-for-conversation-tokens"
 
 
 # ---- servers ----------------------------------------------------------------------------------
@@ -37,7 +41,7 @@ def start_site(rasa_url: str, database_url: str, folder: Path, **env: str) -> Si
     """The public site on a free port, in front of `rasa_url`, reading offers from `database_url`.
     Every test's browser and client share one address (127.0.0.1), so its per-address limit
     is raised unless a test sets it."""
-    limits = {"PATHFINDER_MESSAGES_PER_MINUTE_PER_ADDRESS": "100000", **env}
+    limits = {"PATHFINDER_MESSAGES_PER_MINUTE_PER_ADDRESS": "100000", "PATHFINDER_SITE_KEY": SITE_KEY, **env}
     return start_module_server("bot.web", folder, PATHFINDER_RASA_URL=rasa_url, PATHFINDER_DB_URL=database_url,
                                PATHFINDER_CORS_ORIGINS=COUNCIL_SITE, **limits)
 
@@ -104,8 +108,26 @@ def http(method: str, url: str, body: Optional[bytes] = None, headers: Optional[
         return error.code, error.headers, error.read()
 
 
+def new_conversation(site_url: str) -> dict:
+    """{"sender", "token"}: a conversation issued by the site, as the widget gets one."""
+    status, headers, body = http("POST", site_url + "/webhooks/rest/session")
+    assert status == 200 and headers["Cache-Control"] == "no-store", body
+    return json.loads(body)
+
+
+def issued_turn(site_url: str, message: str, **fields) -> dict:
+    """A turn of a new site-issued conversation; its token under "token" (post_turn sends it)."""
+    issued = new_conversation(site_url)
+    return {**issued, "message": message, **fields}
+
+
 def post_turn(site_url: str, turn: dict, origin: Optional[str] = None):
+    """POST the turn, its "token" (if any) in the header the widget uses, not in the body."""
     headers = {"Content-Type": "application/json"}
+    turn = dict(turn)
+    token = turn.pop("token", None)
+    if token is not None:
+        headers[TOKEN_HEADER] = token
     if origin:
         headers["Origin"] = origin
     return http("POST", site_url + "/webhooks/rest/webhook", json.dumps(turn).encode(), headers)
@@ -166,6 +188,9 @@ def test_council_facts_give_the_team_number_and_retention(site):
     status, _, body = http("GET", f"{site.url}/widget/councils/walsall.json")
     facts = json.loads(body)
     assert status == 200 and facts["team"]["phone"] == WALSALL_TEAM_PHONE and facts["retention_days"] == 90
+    # what the widget says when it cannot reach the site, for any time of day (#16)
+    assert WALSALL_TEAM_PHONE in facts["unreachable_help"] and f"Emergency Duty Team on {WALSALL_EDT_PHONE}" in facts["unreachable_help"]
+    assert "call 999" in facts["unreachable_help"]
     assert http("GET", f"{site.url}/widget/councils/atlantis.json")[0] == 404
 
 
@@ -199,6 +224,70 @@ def test_proxy_refuses_a_turn_not_sent_as_json(site):
     assert status == 415 and b"Content-Type" in reply
 
 
+def test_the_site_issues_unguessable_conversation_ids_with_tokens(site):
+    """#16: the id was the only credential, and the site took any id a browser made up."""
+    first, second = new_conversation(site.url), new_conversation(site.url)
+    assert first["sender"] != second["sender"] and first["token"] != second["token"]
+    assert re.fullmatch(r"web-[0-9a-f]{32}", first["sender"]), "128 random bits, made on the server"
+    ids = ConversationIds(SITE_KEY.encode())
+    assert ids.verify(first["sender"], first["token"]) and not ids.verify(first["sender"], second["token"])
+
+
+@pytest.mark.parametrize("sender", ["12345", "True", "x", "web-" + "0" * 32])
+def test_proxy_refuses_an_id_it_did_not_issue(site, sender):
+    """Weak or made-up ids get a clear 4xx, with or without a token (even one signed for them)."""
+    signed = ConversationIds(SITE_KEY.encode()).token_for(sender)
+    others = new_conversation(site.url)["token"]
+    status, _, body = post_turn(site.url, {"sender": sender, "message": "hi"})
+    assert status == 401 and TOKEN_HEADER.encode() in body
+    # a weak id is refused even with a token signed for it by the site's own key
+    tokens = [others] if sender.startswith("web-") else [others, signed]
+    for token in tokens:
+        status, _, body = post_turn(site.url, {"sender": sender, "message": "hi", "token": token})
+        assert status == 403 and b"not the one this site issued" in body
+
+
+def test_proxy_refuses_a_turn_with_another_conversations_token(site):
+    mine, theirs = new_conversation(site.url), new_conversation(site.url)
+    status, _, _ = post_turn(site.url, {"sender": theirs["sender"], "message": "hi", "token": mine["token"]})
+    assert status == 403
+    status, _, _ = post_turn(site.url, {**theirs, "message": "hi"})
+    assert status == 200
+
+
+def site_updates(site_url: str, sender: str, token: Optional[str] = None):
+    headers = {TOKEN_HEADER: token} if token is not None else {}
+    return http("GET", f"{site_url}/webhooks/rest/updates?sender={sender}&since=0", headers=headers)
+
+
+def test_a_workers_reply_is_read_only_with_that_conversations_token(bot, site, monkeypatch):
+    """#16: with no credential, /updates?sender=<someone else's id> gave out a staff member's reply."""
+    from bot import takeover
+
+    monkeypatch.setenv("PATHFINDER_DB_URL", bot.database_url)
+    api = {"url": bot.url, "token": bot.token}
+    young_person, stranger = new_conversation(site.url), new_conversation(site.url)
+    assert post_turn(site.url, {**young_person, "message": "can i talk to my pa", "metadata": {"council": "walsall"}})[0] == 200
+    takeover.pause(young_person["sender"], **api)
+    try:
+        takeover.say(young_person["sender"], "Hi, it's Sam from the leaving care team.", staff="Sam", **api)
+        assert site_updates(site.url, young_person["sender"])[0] == 401
+        status, _, body = site_updates(site.url, young_person["sender"], stranger["token"])
+        assert status == 403 and b"Sam" not in body
+        status, _, body = site_updates(site.url, young_person["sender"], young_person["token"])
+        assert status == 200 and [m["text"] for m in json.loads(body)["messages"]] == ["Hi, it's Sam from the leaving care team."]
+    finally:
+        takeover.resume(young_person["sender"], **api)
+
+
+def test_a_browser_on_a_council_site_may_send_the_token(site):
+    """The widget sends the token in a header: the CORS preflight must allow it for council sites."""
+    _, headers, _ = http("OPTIONS", site.url + "/webhooks/rest/updates",
+                         headers={"Origin": COUNCIL_SITE, "Access-Control-Request-Method": "GET",
+                                  "Access-Control-Request-Headers": TOKEN_HEADER.lower()})
+    assert TOKEN_HEADER in headers["Access-Control-Allow-Headers"]
+
+
 def test_a_flood_is_slowed_but_a_crisis_message_always_gets_through(bot, session_dir):
     """#16: no rate limits let anyone flood the team with urgent alerts."""
     fake = FakeBot()
@@ -206,13 +295,13 @@ def test_a_flood_is_slowed_but_a_crisis_message_always_gets_through(bot, session
     limited = start_site(fake.url, bot.database_url, session_dir / "site-limited",
                          PATHFINDER_MESSAGES_PER_MINUTE="3", PATHFINDER_MESSAGES_PER_MINUTE_PER_ADDRESS="6")
     try:
-        turn = {"sender": f"web-flood-{time.time_ns()}", "message": "how much is the grant"}
+        turn = issued_turn(limited.url, "how much is the grant")
         assert [post_turn(limited.url, turn)[0] for _ in range(3)] == [200, 200, 200]
         status, headers, body = post_turn(limited.url, turn)
         assert status == 429 and headers["Retry-After"] == "60" and "999" in json.loads(body)[0]["text"]
         status, _, body = post_turn(limited.url, {**turn, "message": "i want to kill myself tonight"})
         assert status == 200 and json.loads(body)[0]["text"] == "an answer"  # passed on to the bot
-        other = {"sender": f"web-other-{time.time_ns()}", "message": "hi"}
+        other = issued_turn(limited.url, "hi")
         assert post_turn(limited.url, other)[0] == 200  # the 6th from this address
         assert post_turn(limited.url, other)[0] == 429  # the address's own limit
     finally:
@@ -221,12 +310,13 @@ def test_a_flood_is_slowed_but_a_crisis_message_always_gets_through(bot, session
 
 
 def test_proxy_refuses_huge_bodies(site):
-    status, _, _ = post_turn(site.url, {"sender": "big", "message": "x" * 50_000})
+    status, _, _ = post_turn(site.url, issued_turn(site.url, "x" * 50_000))
     assert status == 413
+    assert status_before_body(site.url, "/webhooks/rest/webhook", 5_000_000) == 413, "from the length, before reading"
 
 
 def test_proxy_passes_a_turn_to_the_bot(site):
-    status, _, body = post_turn(site.url, {"sender": f"web-proxy-{time.time_ns()}", "message": "how much is the setting up home grant", "metadata": {"council": "walsall"}})
+    status, _, body = post_turn(site.url, issued_turn(site.url, "how much is the setting up home grant", metadata={"council": "walsall"}))
     assert status == 200
     assert "£" in " ".join(m.get("text") or "" for m in json.loads(body))
 
@@ -242,13 +332,13 @@ def test_every_starter_button_gets_a_real_answer(site):
     payloads = starter_payloads()
     assert len(payloads) == 6
     for payload in payloads:
-        _, _, body = post_turn(site.url, {"sender": f"web-start-{time.time_ns()}", "message": payload, "metadata": {"council": "walsall"}})
+        _, _, body = post_turn(site.url, issued_turn(site.url, payload, metadata={"council": "walsall"}))
         said = " ".join(m.get("text") or "" for m in json.loads(body))
         assert "didn't understand" not in said and "couldn't find" not in said, (payload, said)
 
 
 def test_cors_is_granted_only_to_the_council_sites(site):
-    turn = {"sender": f"web-cors-{time.time_ns()}", "message": "hi", "metadata": {"council": "walsall"}}
+    turn = issued_turn(site.url, "hi", metadata={"council": "walsall"})
     _, allowed, _ = post_turn(site.url, turn, origin=COUNCIL_SITE)
     _, refused, _ = post_turn(site.url, turn, origin="https://www.walsall.gov.uk.attacker.test")
     assert allowed["Access-Control-Allow-Origin"] == COUNCIL_SITE
@@ -258,11 +348,13 @@ def test_cors_is_granted_only_to_the_council_sites(site):
 def test_proxy_answers_with_a_phone_number_when_the_bot_is_down(bot, session_dir):
     down = start_site(f"http://127.0.0.1:{free_port()}", bot.database_url, session_dir / "site-down")
     try:
-        _, headers, body = post_turn(down.url, {"sender": "web-down", "message": "how do i get a bus pass", "metadata": {"council": "walsall"}})
+        turn = issued_turn(down.url, "how do i get a bus pass", metadata={"council": "walsall"})
+        _, headers, body = post_turn(down.url, turn)
         replies = [m["text"] for m in json.loads(body)]
         assert headers["X-Pathfinder-Fallback"] == "1"
-        assert WALSALL_TEAM_PHONE in replies[-1] and "999" in replies[-1]
-        _, _, body = post_turn(down.url, {"sender": "web-down", "message": "i want to kill myself tonight", "metadata": {"council": "walsall"}})
+        assert gives_walsall_a_number_that_answers_now(replies[-1])
+        assert "call 999" in replies[-1]
+        _, _, body = post_turn(down.url, {**turn, "message": "i want to kill myself tonight"})
         assert "116 123" in json.loads(body)[0]["text"], "the crisis numbers come first even with the bot down"
     finally:
         down.stop()
@@ -514,8 +606,9 @@ def test_unreachable_server_gives_the_team_phone_number(bot, session_dir, phone)
         doomed.stop()
     text = ask(phone, "how much is the setting up home grant", "can't connect")
     assert WALSALL_TEAM_PHONE in text and "999" in text
-    call = phone.find_element("css selector", ".pf-error a.pf-call")
-    assert call.get_attribute("href") == "tel:01632960201"
+    assert f"Out of hours, call the Emergency Duty Team on {WALSALL_EDT_PHONE}" in text, "not only the office number (#16)"
+    calls = [a.get_attribute("href") for a in phone.find_elements("css selector", ".pf-error a.pf-call")]
+    assert calls == ["tel:01632960201", "tel:01632960202"]
     assert_accessible(phone, "unreachable")
 
 

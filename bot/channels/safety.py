@@ -24,7 +24,7 @@ from bot.config import ROOT, load_settings
 from bot.referral_spool import spool_referral
 from knowledge.safety.crisis import default_matcher
 from knowledge.safety.detect import default_detector
-from knowledge.safety.reply import CouncilContacts, compose
+from knowledge.safety.reply import CRISIS, FAILURE, SAFETY, CouncilContacts, compose, failure_text
 from knowledge.db import make_engine
 from knowledge.store import KnowledgeBase
 from services.referrals import NewReferral
@@ -132,8 +132,8 @@ def crisis_messages(kind: Optional[str], council_id: Optional[str], channel: str
         reply = compose(kind, _contacts(council_id), channel, worker_told=False, offer=False)
     except Exception:  # noqa: BLE001 - never let the safety net itself fail
         logger.exception("could not compose the crisis help for a failed turn")
-        return [{"text": _crisis_help()}]
-    first = reply.help.as_dict() if reply.help else {"text": _crisis_help()}
+        return [{"text": _crisis_help(), SAFETY: CRISIS}]
+    first = reply.help.as_dict() if reply.help else {"text": _crisis_help(), SAFETY: CRISIS}
     return [first, reply.council.as_dict()]
 
 
@@ -159,27 +159,23 @@ def failure_messages(text: str, council_id: Optional[str], channel: str = "rest"
     a number to call."""
     signal = signal if signal is not None else crisis_signal(text)
     replies = crisis_messages(signal.get("kind"), council_id, channel) if signal else []
-    replies.append({"text": failure_message(council_id)})
+    replies.append({"text": failure_message(council_id), SAFETY: FAILURE})
     return replies
 
 
 def failed_turn_messages(sender: str, text: str, council_id: Optional[str], channel: str) -> List[Dict[str, Any]]:
-    """failed_turn's replies as messages: on the web the crisis numbers keep their buttons."""
-    signal = crisis_signal(text)
-    if signal:
-        spool_failed_crisis(sender, text, council_id, channel, signal)
-    return failure_messages(text, council_id, channel, signal)
-
-
-def failed_turn(sender: str, text: str, council_id: Optional[str], channel: str) -> List[str]:
-    """The failure replies, and an urgent referral spooled when the message signals danger.
+    """The failure replies (marked `safety`, crisis numbers with their buttons on the web), and
+    an urgent referral spooled when the message signals danger.
 
     A turn that failed may have failed before `action_crisis` wrote its referral, so the
     channel spools one (bot.referral_spool; `python -m bot.referrals retry` imports it). If
     the turn did make one, the import adds to it instead (one open urgent referral per
     conversation and kind), so spooling when unsure costs nothing.
     """
-    return [message["text"] for message in failed_turn_messages(sender, text, council_id, channel)]
+    signal = crisis_signal(text)
+    if signal:
+        spool_failed_crisis(sender, text, council_id, channel, signal)
+    return failure_messages(text, council_id, channel, signal)
 
 
 def spool_failed_crisis(sender: str, text: str, council_id: Optional[str], channel: str,
@@ -201,15 +197,6 @@ def spool_failed_crisis(sender: str, text: str, council_id: Optional[str], chann
 
 
 def failure_message(council_id: Optional[str]) -> str:
-    """The reply when the bot could not answer: always a number to call."""
-    team = ""
-    try:
-        contact = _knowledge().contact(council_id, "leaving_care_team")
-        if contact and contact.phone:
-            team = f" You can call {contact.name} on {contact.phone}."
-    except Exception:  # noqa: BLE001 - the database may be the thing that failed
-        logger.exception("could not read the leaving-care contact for a failure reply")
-    return (
-        "Sorry, something went wrong on our side and I can't answer right now." + team
-        + " If you're in danger, call 999. Samaritans are free any time on 116 123."
-    )
+    """The reply when the bot could not answer: always a number that answers now (out of hours
+    the emergency duty team), then 999 and Samaritans (knowledge.safety.reply.failure_text)."""
+    return failure_text(_contacts(council_id))

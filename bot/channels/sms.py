@@ -34,12 +34,13 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from bot.channels.collector import ChannelCollector
-from bot.channels.safety import clean_text, crisis_signal, failed_turn, neutralise
+from bot.channels.safety import clean_text, crisis_signal, failed_turn_messages, neutralise
 from bot.channels.takeover import agent_is_paused, agent_of
 from bot.config import load_settings
 from bot.rate_limit import RateLimiter
 from bot.sms_text import MAX_SEGMENTS, fit, for_sms, render, to_gsm7
 from knowledge.db import make_engine
+from knowledge.safety.reply import CRISIS
 from knowledge.store import KnowledgeBase
 from services import sms as store
 from services.models import create_all
@@ -49,7 +50,6 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
 START_WORDS = {"start", "unstop", "yes"}
 HELP_WORDS = {"help", "info"}
-CRISIS_MARK = "call 999"
 TOO_FAST = "You're sending texts very fast, so I've skipped some. Wait a minute, then text again. In danger now? Call 999."
 
 
@@ -203,15 +203,15 @@ class SmsInput(InputChannel):
             await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata={"council": council} if council else {}))
             if not collector.messages and await agent_is_paused(self.agent, sender):
                 return None  # a worker has this conversation and replies by text themselves
-            messages = collector.messages or [{"text": reply} for reply in failed_turn(sender, text, council, self.name())]
+            messages = collector.messages or failed_turn_messages(sender, text, council, self.name())
         except Exception:  # noqa: BLE001
             logger.exception("sms turn failed")
-            messages = collector.messages + [{"text": reply} for reply in failed_turn(sender, text, council, self.name())]
+            messages = collector.messages + failed_turn_messages(sender, text, council, self.name())
         store.fill_sms_contact(self.engine, sender, number)
         reply = render(messages)
         store.remember_options(self.engine, sender, reply.options)
-        for body in reply.bodies:
-            await self.send(sender, number, texted, council, body)
+        for index, body in enumerate(reply.bodies):
+            await self.send(sender, number, texted, council, body, reply.mark(index))
 
     def help_text(self, council: Optional[str]) -> str:
         team = self.kb.contact(council, "leaving_care_team")
@@ -219,11 +219,15 @@ class SmsInput(InputChannel):
         return to_gsm7("Pathfinder answers questions about help for care leavers. Just text your question." + call
                        + " In danger now? Call 999. To talk any time: Samaritans 116 123, free. Text STOP to stop.")
 
-    async def send(self, sender: str, number: str, texted: str, council: Optional[str], body: str) -> None:
-        """Send (or record) one reply; the crisis reply may be longer than 3 segments."""
-        is_crisis = CRISIS_MARK in body
+    async def send(self, sender: str, number: str, texted: str, council: Optional[str], body: str,
+                   safety: Optional[str] = None) -> None:
+        """Send (or record) one reply. `safety` is the text's mark (knowledge.safety.reply): a
+        safety message is never cut (the crisis reply may be longer than 3 segments), and a
+        crisis text is flagged on its outbound row, so a failed one is noticed. By the mark,
+        not the words: the failure reply, HELP and 'too fast' all say 'call 999' too."""
+        is_crisis = safety == CRISIS
         body = for_sms(body)  # another script goes as it is (UCS-2), never stripped to nothing
-        if not is_crisis:
+        if safety is None:
             body = fit(body, MAX_SEGMENTS)
         outbound = store.record_outbound(self.engine, sender, council, body, is_crisis, "recorded" if self.mode == "outbox" else "queued")
         if self.mode == "outbox":

@@ -22,6 +22,7 @@ import io
 import re
 import statistics
 import sys
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
@@ -262,9 +263,16 @@ def to_csv(tables: Iterable[Table]) -> str:
     return out.getvalue()
 
 
-# A cell starting with one of these runs as a formula in a spreadsheet; the fullwidth forms
-# (＝＋－＠) are read as the plain ones by some spreadsheets too.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# A cell starting with one of these runs as a formula in a spreadsheet. Their look-alikes
+# (fullwidth ＝＋－＠, small ﹦﹢﹣﹫, superscript ⁼⁺⁻) are read as the plain ones by some
+# spreadsheets too: a cell's first character is compared in its NFKC form, which folds them all.
+_FORMULA_STARTS = ("=", "+", "-", "@")
+_CONTROL_STARTS = ("\t", "\r")
+
+
+def _runs_as_formula(value: str) -> bool:
+    head = value.lstrip(" ")[:1]
+    return bool(head) and (head in _CONTROL_STARTS or unicodedata.normalize("NFKC", head)[:1] in _FORMULA_STARTS)
 
 
 def _csv_safe(value):
@@ -274,7 +282,7 @@ def _csv_safe(value):
     if not isinstance(value, str):
         return value
     value = clean_text(value)
-    return "'" + value if value.lstrip(" ")[:1] in _FORMULA_STARTS else value
+    return "'" + value if _runs_as_formula(value) else value
 
 
 def to_markdown(tables: Iterable[Table]) -> str:

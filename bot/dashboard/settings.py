@@ -5,10 +5,9 @@ The shared ones (database, retention) and the number parsing come from bot/confi
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass
 
-from bot.config import VAR_DIR, load_settings, whole_number
+from bot.config import load_settings, secret_key, whole_number
 
 
 @dataclass(frozen=True)
@@ -54,20 +53,4 @@ def display_key() -> bytes:
 
     Kept apart from the SMS hash key, so a display id cannot be linked to a phone number.
     """
-    configured = os.environ.get("PATHFINDER_DASHBOARD_ID_KEY")
-    if configured:
-        return configured.encode("utf8")
-    path = VAR_DIR / "dashboard_id_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it a moment ago: use theirs
-        else:
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(secrets.token_hex(32))
-    key = path.read_text().strip()
-    if not key:
-        raise SystemExit(f"{path} is empty: delete it (display ids will change) or set PATHFINDER_DASHBOARD_ID_KEY")
-    return key.encode("utf8")
+    return secret_key("PATHFINDER_DASHBOARD_ID_KEY", "dashboard_id_key")

@@ -22,12 +22,14 @@ from sanic.response import HTTPResponse
 from bot.channels.safety import (
     COUNCIL_ID, NOT_A_TURN, SENDER_ID, clean_metadata, clean_text, crisis_signal, failed_turn_messages, turn_sender,
 )
-from bot.config import Settings, load_settings
+from bot.config import Settings, load_settings, secret_key
 from bot.cors import checked_origins
 from bot.rate_limit import RateLimiter
+from bot.web.conversation_ids import TOKEN_HEADER, ConversationIds
 from knowledge.content import Council
 from knowledge.db import make_engine
 from knowledge.hours import describe_hours
+from knowledge.safety.reply import CouncilContacts, failure_help
 from knowledge.store import KnowledgeBase
 from knowledge.topics import offer_sections
 
@@ -74,6 +76,9 @@ def council_facts(council: Council, retention_days: int) -> Dict[str, Any]:
         "offer_name": council.offer_name,
         "team": _contact_facts(team),
         "out_of_hours": _contact_facts(emergency),
+        # what the widget says when it cannot reach this site: the same words as the bot's
+        # failure reply, for any time of day (the widget shows them later, maybe at night)
+        "unreachable_help": failure_help(CouncilContacts(emergency, team), at_any_time=True),
         "retention_days": retention_days,
     }
 
@@ -94,13 +99,31 @@ def static_assets() -> Dict[str, tuple]:
     }
 
 
+NO_TOKEN = (f"this conversation needs its token: POST /webhooks/rest/session for an id and a token, "
+            f"then send the token in the {TOKEN_HEADER} header")
+WRONG_TOKEN = "this token is not the one this site issued for that conversation id: start a new conversation"
 TOO_FAST = ("You're sending messages very fast. Please wait a minute, then try again. "
             "If you're in danger, call 999. Samaritans are free any time on 116 123.")
 
 
-def create_app(settings: Optional[Settings] = None, name: str = "pathfinder_site") -> Sanic:
+def id_refusal(ids: ConversationIds, request: Request, sender: str) -> Optional[HTTPResponse]:
+    """None when the request carries the token this site issued for `sender`, else the 4xx to
+    send: 401 without a token, 403 with one that is not that id's (a guessed, made-up or
+    someone else's id). Checked before anything else counts the turn, so a stranger cannot
+    use up a young person's message allowance either."""
+    token = request.headers.get(TOKEN_HEADER, "").strip()
+    if not token:
+        return response.json({"error": NO_TOKEN}, status=401)
+    if not ids.verify(sender, token):
+        return response.json({"error": WRONG_TOKEN}, status=403)
+    return None
+
+
+def create_app(settings: Optional[Settings] = None, name: str = "pathfinder_site",
+               ids: Optional[ConversationIds] = None) -> Sanic:
     """The site as a Sanic app (tests start it as a process through `python -m bot.web`)."""
     settings = settings or load_settings()
+    ids = ids or ConversationIds(secret_key("PATHFINDER_SITE_KEY", "site_key"))
     rasa_url = settings.rasa_url.rstrip("/")
     council_origins = checked_origins(settings.cors_origins)
     knowledge = KnowledgeBase(make_engine(settings.database_url))
@@ -110,6 +133,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "pathfinder_site
     headers = security_headers(council_origins)
     per_conversation = RateLimiter(settings.messages_per_minute)
     per_address = RateLimiter(settings.messages_per_minute_per_address)
+    new_conversations = RateLimiter(settings.messages_per_minute_per_address)
 
     def within_limits(turn: Dict[str, Any], address: str) -> bool:
         """Both counts are kept, so one conversation can't use up its address's allowance unseen."""
@@ -131,7 +155,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "pathfinder_site
         if request.path.startswith("/webhooks/") and origin in council_origins:
             reply.headers.update(
                 {"Access-Control-Allow-Origin": origin, "Vary": "Origin",
-                 "Access-Control-Allow-Methods": "GET, POST", "Access-Control-Allow-Headers": "Content-Type"}
+                 "Access-Control-Allow-Methods": "GET, POST", "Access-Control-Allow-Headers": f"Content-Type, {TOKEN_HEADER}"}
             )
 
     def page(template: str, status: int = 200, **values: Any) -> HTTPResponse:
@@ -167,6 +191,16 @@ def create_app(settings: Optional[Settings] = None, name: str = "pathfinder_site
         body, kind = assets[filename]
         return response.raw(body, content_type=kind, headers={"Cache-Control": "no-cache"})
 
+    @app.route("/webhooks/rest/session", methods=["POST", "OPTIONS"])
+    async def new_session(request: Request) -> HTTPResponse:
+        """A new conversation: its id and the token that goes with every turn and poll."""
+        if request.method == "OPTIONS":
+            return response.empty()
+        if not new_conversations.allow(request.ip or "unknown"):
+            return response.json({"error": "too many new conversations from this address; wait a minute"},
+                                 status=429, headers={"Retry-After": "60"})
+        return response.json(ids.issue().as_dict(), headers={"Cache-Control": "no-store"})
+
     @app.route("/webhooks/rest/webhook", methods=["POST", "OPTIONS"])
     async def chat(request: Request) -> HTTPResponse:
         if request.method == "OPTIONS":
@@ -177,6 +211,9 @@ def create_app(settings: Optional[Settings] = None, name: str = "pathfinder_site
         turn = _checked_turn(request)
         if turn is None:
             return response.json({"error": NOT_A_TURN}, status=400)
+        refused = id_refusal(ids, request, turn["sender"])
+        if refused is not None:
+            return refused
         if not within_limits(turn, request.ip) and crisis_signal(turn["message"]) is None:
             return response.json([{"recipient_id": turn["sender"], "text": TOO_FAST}], status=429,
                                  headers={"Retry-After": "60"})
@@ -196,6 +233,9 @@ def create_app(settings: Optional[Settings] = None, name: str = "pathfinder_site
         sender = request.args.get("sender", "")
         if not SENDER_ID.match(sender):
             return response.json({"error": "give ?sender=<conversation id>"}, status=400)
+        refused = id_refusal(ids, request, sender)
+        if refused is not None:
+            return refused
         query = {"sender": sender, "since": request.args.get("since", "0")}
         try:
             async with request.app.ctx.http.get(f"{rasa_url}/webhooks/rest/updates", params=query) as reply:

@@ -70,6 +70,14 @@ LINE_NAMES: Tuple[str, ...] = (
     "phone_not_safe_sms",
     "contact_declined",
     "still_here",
+    "failure_sorry",
+    "failure_team",
+    "failure_team_no_hours",
+    "failure_team_open",
+    "failure_team_closed",
+    "failure_emergency",
+    "failure_emergency_no_hours",
+    "failure_danger",
 )
 COUNCIL_CONTACTS = ("leaving_care_team", "emergency_duty_team")
 NOT_CONFIRMED = "not confirmed in the sources available here"
@@ -95,6 +103,12 @@ _LINE_FIELDS = {
     "worker_open": {"team", "until"},
     "worker_closed": {"team", "when"},
     "worker_no_hours": {"team"},
+    "failure_team": {"team", "phone", "hours"},
+    "failure_team_no_hours": {"team", "phone"},
+    "failure_team_open": {"team", "phone", "until"},
+    "failure_team_closed": {"team", "when"},
+    "failure_emergency": {"name", "phone", "hours"},
+    "failure_emergency_no_hours": {"name", "phone"},
 }
 MAX_OPENING = 200
 MAX_LINE = 200
@@ -355,7 +369,7 @@ def _read_kind(reader: _Reader, node: Any, kind_id: str, services: Mapping[str, 
     if uses and immediate and first != EMERGENCY:
         reader.problem(node, "services", f"{where}.services", f"immediate_danger is true, so the first service must be {EMERGENCY}")
     elif uses and immediate and "call 999" not in uses[0].say:
-        reader.problem(node, "services", f"{where}.services[1].say", "must say 'call 999' (the SMS channel keeps crisis replies whole by it)")
+        reader.problem(node, "services", f"{where}.services[1].say", "must say 'call 999' (999 comes first when the danger is immediate)")
     if uses and not immediate and first == EMERGENCY:
         reader.problem(node, "services", f"{where}.services",
                        f"immediate_danger is false, so {EMERGENCY} must not come first (say it in danger_line)")

@@ -31,9 +31,14 @@ from knowledge.hours import LONDON, describe_hours, is_open
 
 from .kinds import EMERGENCY, Kind, Service, ServiceUse, Taxonomy, default_kinds
 
-__all__ = ["Button", "CouncilContacts", "CrisisReply", "ReplyMessage", "compose", "contact_declined", "service_button", "MAX_SMS_SEGMENTS"]
+__all__ = ["CONCERN", "CRISIS", "FAILURE", "SAFETY", "Button", "CouncilContacts", "CrisisReply", "ReplyMessage", "compose", "contact_declined", "failure_help",
+           "failure_text", "service_button", "MAX_SMS_SEGMENTS"]
 
 MAX_SMS_SEGMENTS = 4  # the crisis help may run past the usual 3 (bot/channels/sms.py keeps it whole)
+# The structured mark on a safety message, a key of the message itself: channels tell the crisis
+# reply from an answer by it (never by searching the words: the failure reply says "call 999" too).
+SAFETY = "safety"
+CRISIS, CONCERN, FAILURE = "crisis", "concern", "failure"  # CONCERN is also the detector's level name
 MAX_BUTTONS = 4
 SMS, REST = "sms", "rest"
 
@@ -48,11 +53,14 @@ class Button:
 class ReplyMessage:
     text: str
     buttons: Tuple[Button, ...] = ()
+    safety: Optional[str] = None  # CRISIS, CONCERN or FAILURE: what kind of safety message this is
 
     def as_dict(self) -> Dict[str, Any]:
         out: Dict[str, Any] = {"text": self.text}
         if self.buttons:
             out["buttons"] = [{"title": b.title, "payload": b.payload} for b in self.buttons]
+        if self.safety:
+            out[SAFETY] = self.safety
         return out
 
 
@@ -200,10 +208,10 @@ def _help(kind: Kind, contacts: CouncilContacts, channel: str, age: Optional[flo
         while _sms_segments(text) > MAX_SMS_SEGMENTS and len(uses) > 1:
             uses = uses[:-1]
             text, buttons, gave_council = build(uses)
-        return ReplyMessage(text), tuple(u.service.id for u in uses), gave_council
+        return ReplyMessage(text, safety=CRISIS), tuple(u.service.id for u in uses), gave_council
     if not kind.immediate_danger:
         buttons = buttons[: MAX_BUTTONS - 1] + [Button("Call 999", "tel:999")]
-    return ReplyMessage(text, tuple(buttons[:MAX_BUTTONS])), tuple(u.service.id for u in uses), gave_council
+    return ReplyMessage(text, tuple(buttons[:MAX_BUTTONS]), CRISIS), tuple(u.service.id for u in uses), gave_council
 
 
 def _worker_line(lines: Dict[str, str], team: Optional[Contact], now: Optional[dt.datetime], worker_told: bool) -> str:
@@ -253,16 +261,16 @@ def compose(
         if channel != SMS:
             buttons.append(Button(f"Call {edt.name}", f"tel:{_digits(edt.phone)}"))
     lines.append(_worker_line(taxonomy.lines, contacts.leaving_care, now, worker_told))
-    council = ReplyMessage("\n".join(lines), tuple(buttons))
+    council = ReplyMessage("\n".join(lines), tuple(buttons), CRISIS)
     offer_message = None
     if offer and worker_told:
         if kind is not None and kind.ask_phone_safe:
             offer_message = ReplyMessage(taxonomy.lines["offer_phone_safe"],
-                                         (Button("Yes, it's safe", "yes"), Button("No, it's not safe", "no")))
+                                         (Button("Yes, it's safe", "yes"), Button("No, it's not safe", "no")), CRISIS)
         else:
             is_open_now = contacts.leaving_care is not None and is_open(contacts.leaving_care, now)
             text = taxonomy.lines["offer_open" if is_open_now else "offer_closed"]
-            offer_message = ReplyMessage(text, (Button("Yes, contact me", "yes"), Button("No thanks", "no")))
+            offer_message = ReplyMessage(text, (Button("Yes, contact me", "yes"), Button("No thanks", "no")), CRISIS)
     return CrisisReply(kind, help_message, council, offer_message, services)
 
 
@@ -294,3 +302,43 @@ def contact_declined(kind_id: Optional[str], channel: str = REST, taxonomy: Opti
         hint = lines["phone_not_safe_sms" if channel == SMS else "phone_not_safe_web"]
         return ReplyMessage(f"{lines['phone_not_safe']}\n{hint}")
     return ReplyMessage(lines["contact_declined"])
+
+
+def failure_help(contacts: CouncilContacts = CouncilContacts(), now: Optional[dt.datetime] = None, *,
+                 at_any_time: bool = False, taxonomy: Optional[Taxonomy] = None) -> str:
+    """Who to call when the bot cannot answer: a number that answers now, then 999.
+
+    Why: the failure reply used to give only the leaving care team's office number, even at
+    night, when nobody answers it. With the time known, an open team is given with its
+    closing time, a closed one with when it opens, and out of hours the council's emergency
+    duty team. `at_any_time` is for a client that shows the words later (the widget, when it
+    cannot reach the site): both numbers with their hours, since the time is not known now."""
+    taxonomy = taxonomy or default_kinds()
+    lines = taxonomy.lines
+    team, edt = contacts.leaving_care, contacts.emergency
+    open_now = None if at_any_time or team is None or not team.hours or team.hours == "always" else is_open(team, now)
+    out: List[str] = []
+    if team is not None and team.phone:
+        hours = describe_hours(team.hours)
+        when = next_opening(team, now) if open_now is False else ""
+        if open_now:
+            out.append(lines["failure_team_open"].format(team=team.name, phone=team.phone, until=closes_at(team, now)))
+        elif when:
+            out.append(lines["failure_team_closed"].format(team=team.name, when=when))
+        elif hours:
+            out.append(lines["failure_team"].format(team=team.name, phone=team.phone, hours=hours))
+        else:
+            out.append(lines["failure_team_no_hours"].format(team=team.name, phone=team.phone))
+    if edt is not None and edt.phone and not open_now:
+        hours = describe_hours(edt.hours)
+        template = lines["failure_emergency"] if hours else lines["failure_emergency_no_hours"]
+        out.append(template.format(name=edt.name, phone=edt.phone, hours=hours))
+    out.append(lines["failure_danger"])
+    return " ".join(out)
+
+
+def failure_text(contacts: CouncilContacts = CouncilContacts(), now: Optional[dt.datetime] = None, *,
+                 taxonomy: Optional[Taxonomy] = None) -> str:
+    """The whole reply of a turn that failed: sorry, then failure_help at this time."""
+    taxonomy = taxonomy or default_kinds()
+    return f"{taxonomy.lines['failure_sorry']} {failure_help(contacts, now, taxonomy=taxonomy)}"

@@ -31,6 +31,8 @@
     team: script.getAttribute("data-team-phone")
       ? { name: script.getAttribute("data-team-name") || "Your leaving care team", phone: script.getAttribute("data-team-phone"), hours: "" }
       : null,
+    outOfHours: null,
+    unreachableHelp: "",
     retention_days: 90
   };
 
@@ -79,14 +81,14 @@
     doomed.forEach(function (key) { storage.removeItem(key); });
   }
 
-  function newConversationId() {
-    var bytes = new Uint8Array(16); // 128 random bits: nobody can guess another person's chat
-    window.crypto.getRandomValues(bytes);
-    return "web-" + Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
-  }
+  // The site issues the conversation id and a token that proves this tab was given it; every
+  // turn and every poll carries the token (bot/web/conversation_ids.py). An id made up here
+  // would be refused: ids are not secret enough to be the only key to a young person's chat.
+  var TOKEN_HEADER = "X-Pathfinder-Token";
 
   var state = {
-    id: load("id", null) || newConversationId(),
+    id: load("id", null),
+    token: load("token", null),
     history: load("history", []),
     consented: load("consented", false),
     open: load("open", false),
@@ -94,7 +96,37 @@
     busy: false,
     pollTimer: null
   };
-  save("id", state.id);
+
+  function forgetConversation() {
+    state.id = null;
+    state.token = null;
+    if (storage) { storage.removeItem(keyPrefix + "id"); storage.removeItem(keyPrefix + "token"); }
+  }
+
+  // Asked for on the first message, not on page load: leaving quickly must leave nothing behind.
+  function ensureConversation() {
+    if (state.id && state.token) { return Promise.resolve(); }
+    return fetch(botUrl + "/webhooks/rest/session", { method: "POST", credentials: "omit" })
+      .then(function (reply) {
+        if (!reply.ok) { throw new Error("the chat server answered " + reply.status); }
+        return reply.json();
+      })
+      .then(function (issued) {
+        if (!issued || typeof issued.sender !== "string" || typeof issued.token !== "string") {
+          throw new Error("the chat server gave no conversation id");
+        }
+        state.id = issued.sender;
+        state.token = issued.token;
+        save("id", state.id);
+        save("token", state.token);
+      });
+  }
+
+  function tokenHeaders(extra) {
+    var headers = extra || {};
+    headers[TOKEN_HEADER] = state.token;
+    return headers;
+  }
 
   // ---- small DOM helpers ---------------------------------------------------------------------
   function el(tag, className, text) {
@@ -303,10 +335,13 @@
       });
       item.appendChild(group);
     }
-    if (entry.from === "error" && facts.team) {
-      var call = el("a", "pf-link pf-call", "Call " + facts.team.name + " on " + facts.team.phone);
-      call.href = phoneLink(facts.team.phone);
-      item.appendChild(call);
+    if (entry.from === "error") {
+      [facts.team, facts.outOfHours].forEach(function (contact) {
+        if (!contact || !contact.phone) { return; }
+        var call = el("a", "pf-link pf-call", "Call " + contact.name + " on " + contact.phone);
+        call.href = phoneLink(contact.phone);
+        item.appendChild(call);
+      });
     }
     return item;
   }
@@ -345,38 +380,48 @@
     return metadata;
   }
 
-  function postTurn(text) {
-    var controller = window.AbortController ? new AbortController() : null;
-    var timer = controller ? setTimeout(function () { controller.abort(); }, TIMEOUT_MS) : null;
-    return fetch(botUrl + "/webhooks/rest/webhook", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      credentials: "omit",
-      body: JSON.stringify({ sender: state.id, message: text, metadata: turnMetadata() }),
-      signal: controller ? controller.signal : undefined
-    }).then(function (reply) {
-      if (timer) { clearTimeout(timer); }
-      if (!reply.ok) { throw new Error("the chat server answered " + reply.status); }
-      return reply.json();
+  // A refused id or token (401/403: the site's key changed, or the id came from an old
+  // version of this widget) gets a new conversation and the message is sent once more.
+  function postTurn(text, retried) {
+    return ensureConversation().then(function () {
+      var controller = window.AbortController ? new AbortController() : null;
+      var timer = controller ? setTimeout(function () { controller.abort(); }, TIMEOUT_MS) : null;
+      return fetch(botUrl + "/webhooks/rest/webhook", {
+        method: "POST",
+        headers: tokenHeaders({ "Content-Type": "application/json" }),
+        credentials: "omit",
+        body: JSON.stringify({ sender: state.id, message: text, metadata: turnMetadata() }),
+        signal: controller ? controller.signal : undefined
+      }).then(function (reply) {
+        if (timer) { clearTimeout(timer); }
+        if ((reply.status === 401 || reply.status === 403) && !retried) {
+          forgetConversation();
+          return postTurn(text, true);
+        }
+        if (!reply.ok) { throw new Error("the chat server answered " + reply.status); }
+        return reply.json();
+      });
     });
   }
 
+  // The words come from the site with the council's facts (the bot's own failure reply,
+  // bot/web/app.py council_facts): the team, the emergency duty team out of hours, 999. Only
+  // when even those could not be loaded does this file say it in its own words.
   function showError() {
-    var help = facts.team
-      ? "If you need help now, call " + facts.team.name + " on " + facts.team.phone + (facts.team.hours ? " (" + facts.team.hours + ")" : "") + "."
-      : "If you need help now, call your personal adviser or leaving care team.";
-    addEntry({
-      from: "error",
-      text: "Sorry, I can't connect right now. Please try again in a minute. " + help +
+    var help = facts.unreachableHelp || (facts.team
+      ? "If you need help now, call " + facts.team.name + " on " + facts.team.phone + (facts.team.hours ? " (" + facts.team.hours + ")" : "") + "." +
         " If you're in danger, call 999. Samaritans are free any time on 116 123."
-    });
+      : "If you need help now, call your personal adviser or leaving care team." +
+        " If you're in danger, call 999. Samaritans are free any time on 116 123.");
+    addEntry({ from: "error", text: "Sorry, I can't connect right now. Please try again in a minute. " + help });
   }
 
   // ---- staff replies while a worker has the conversation ---------------------------------------
   function checkForWorker() {
     if (state.pollTimer) { clearTimeout(state.pollTimer); state.pollTimer = null; }
+    if (!state.id || !state.token) { return; }
     var query = "?sender=" + encodeURIComponent(state.id) + "&since=" + encodeURIComponent(state.staffSince);
-    fetch(botUrl + "/webhooks/rest/updates" + query, { credentials: "omit" })
+    fetch(botUrl + "/webhooks/rest/updates" + query, { credentials: "omit", headers: tokenHeaders() })
       .then(function (reply) { return reply.ok ? reply.json() : { paused: false, messages: [] }; })
       .then(function (update) {
         (update.messages || []).forEach(function (message) {
@@ -407,10 +452,9 @@
     if (state.pollTimer) { clearTimeout(state.pollTimer); }
     var consented = state.consented;
     wipeStorage();
-    state.id = newConversationId();
+    forgetConversation(); // the next message gets a new id from the site
     state.history = [];
     state.staffSince = 0;
-    save("id", state.id);
     save("consented", consented);
     save("open", true);
     renderHistory();
@@ -435,6 +479,8 @@
         if (!loaded) { return; }
         facts.name = loaded.name || "";
         facts.team = loaded.team || facts.team;
+        facts.outOfHours = loaded.out_of_hours || null;
+        facts.unreachableHelp = typeof loaded.unreachable_help === "string" ? loaded.unreachable_help : "";
         facts.retention_days = loaded.retention_days || facts.retention_days;
         subtitle.textContent = loaded.offer_name || subtitle.textContent;
       })
