@@ -175,6 +175,19 @@ def last_crisis_kind(tracker: Tracker) -> Optional[str]:
     return None
 
 
+# "you got it wrong", "i was joking", "i meant my rent": the bot misread them. Anything else
+# after the crisis reply ("its fine", "i can handle it") plays the danger down.
+_MISREAD = re.compile(
+    r"\b(?:wrong|mistake|misunderstood|misread|mis understood|joke|joking|jk|kidding|didn'?t mean|did not mean|dont mean|don'?t mean|"
+    r"not what i meant|i meant|i mean|was talking about|talking about|was about|not about|not like that|not serious|"
+    r"figure of speech|expression|saying|lol|lmao|haha)\b", re.I)
+
+
+def says_it_was_misread(text: str) -> bool:
+    """Whether "i'm fine" comes with a reason the bot misread them, not only a brush-off."""
+    return bool(_MISREAD.search(text))
+
+
 class ActionCrisisMistaken(Action):
     """"you got it wrong, i'm fine": sorry, honestly what happens (the alert stays with the
     team, now with their words on it, for a worker to judge), and the question they asked
@@ -185,13 +198,18 @@ class ActionCrisisMistaken(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = latest_text(tracker)
+        misread = says_it_was_misread(text)
+        note = "they said it was a mistake" if misread else "they played it down"
         try:
-            noted = await asyncio.to_thread(add_urgent_note, engine(), tracker.sender_id,
-                                            f"they said it was a mistake: \"{text[:200]}\"")
+            noted = await asyncio.to_thread(add_urgent_note, engine(), tracker.sender_id, f"{note}: \"{text[:200]}\"")
         except Exception:  # noqa: BLE001 - the reply is given; the transcript still holds their words
             logger.exception("could not note the mistake on %s's urgent referral", tracker.sender_id)
             noted = None
-        if noted:
+        if not misread:
+            # "its fine i can handle it" after an exploitation disclosure is how it is often
+            # played down (the trials): no apology and no "mistake", the help stays open.
+            dispatcher.utter_message(text=default_kinds().lines["played_down"])
+        elif noted:
             dispatcher.utter_message(response="utter_crisis_mistaken_noted")
         else:
             dispatcher.utter_message(response="utter_crisis_ack")

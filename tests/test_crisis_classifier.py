@@ -276,6 +276,17 @@ def test_expected_replies_and_new_questions_after_a_crisis_reply_keep_their_own_
     assert message.get("intent")["name"] == intent and message.get("crisis") is None
 
 
+def test_an_unsure_reading_as_an_expected_reply_still_stays_with_the_crisis():
+    """"i dont want to make a fuss" read as `stop` at 0.09 is not a stop: it stays with the crisis."""
+    from bot.nlu.crisis_layer import CrisisLayer
+
+    message = _layer_message("i dont want to make a fuss", "stop")
+    message.set("intent", {"name": "stop", "confidence": 0.09}, add_to_output=True)
+    tracker = _tracker(("he kicked me out and ive got nowhere to sleep tonight", "crisis", time.time() - 40), crisis=_HOMELESS_ALERT)
+    CrisisLayer().process([message], tracker)
+    assert message.get("intent")["name"] == "crisis"
+
+
 def test_only_one_message_is_carried_over_and_never_an_old_one():
     from bot.nlu.crisis_layer import CONTINUATION, PREVIOUS_WINDOW_SECONDS, crisis_just_before
 

@@ -129,3 +129,12 @@ def test_where_they_are_after_the_crisis_reply_is_heard_as_part_of_it_not_as_an_
     # only one message is carried over: the next is read afresh
     say(bot, sender, "thanks")
     assert bot.tracker(sender)["latest_message"]["intent"]["name"] != "crisis"
+
+
+def test_playing_it_down_after_the_crisis_reply_is_not_taken_as_a_mistake(bot):
+    sender = new_sender()
+    say(bot, sender, "the older lads keep making me carry stuff for them and say i owe them", council="walsall")
+    reply = texts(say(bot, sender, "its fine i can handle it"))
+    assert "You're not making a fuss" in reply and "sorry if I got that wrong" not in reply, reply[:200]
+    urgent = [r for r in referrals(bot, sender) if r.priority == "urgent"]
+    assert urgent and "played it down" in (urgent[0].detail or "")

@@ -89,10 +89,13 @@ def crisis_just_before(tracker: Optional[DialogueStateTracker], now: Optional[fl
     return crisis
 
 
+LEAVE_CONFIDENCE = 0.5  # "i dont want to make a fuss" read as `stop` at 0.09 is not a stop
+
+
 def stays_with_the_crisis(message: Message) -> bool:
     """Whether a message after the crisis reply is more of it, not an expected reply or a new question."""
     intent = (message.get(INTENT) or {}).get("name") or ""
-    if intent in _LEAVES_THE_CRISIS:
+    if intent in _LEAVES_THE_CRISIS and float((message.get(INTENT) or {}).get("confidence") or 0.0) >= LEAVE_CONFIDENCE:
         return False
     return not (intent.startswith("ask_") and carries_a_question(message.get(TEXT) or ""))
 

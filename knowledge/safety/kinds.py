@@ -57,6 +57,7 @@ EMERGENCY = "emergency_999"  # the service that must come first for immediate-da
 LINE_NAMES: Tuple[str, ...] = (
     "emergency_team",
     "emergency_team_no_hours",
+    "played_down",
     "worker_open",
     "worker_closed",
     "worker_no_hours",
