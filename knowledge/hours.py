@@ -11,7 +11,8 @@ LONDON = ZoneInfo("Europe/London")
 _DAY_NAMES = {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri", "sat": "Sat", "sun": "Sun"}
 
 
-def _span(text: str) -> Tuple[dt.time, dt.time]:
+def span_times(text: str) -> Tuple[dt.time, dt.time]:
+    """"09:00-17:00" as (start, end); "24:00" is the last second of the day."""
     start, end = text.split("-")
     end_time = dt.time(23, 59, 59) if end == "24:00" else dt.time.fromisoformat(end)
     return dt.time.fromisoformat(start), end_time
@@ -30,11 +31,12 @@ def is_open(contact: Optional[Contact], now: Optional[dt.datetime] = None) -> bo
     span = contact.hours.get(DAYS[local.weekday()])
     if not span:
         return False
-    start, end = _span(span)
+    start, end = span_times(span)
     return start <= local.time() < end
 
 
-def _clock(time: dt.time) -> str:
+def clock(time: dt.time) -> str:
+    """9am, 4:30pm: how the replies say a time."""
     hour = time.hour % 12 or 12
     suffix = "am" if time.hour < 12 else "pm"
     return f"{hour}{suffix}" if time.minute == 0 else f"{hour}:{time.minute:02d}{suffix}"
@@ -50,8 +52,8 @@ def describe_hours(hours: Any) -> str:
     for day in DAYS:
         if day not in hours:
             continue
-        start, end = _span(hours[day])
-        text = f"{_clock(start)} to {_clock(end)}"
+        start, end = span_times(hours[day])
+        text = f"{clock(start)} to {clock(end)}"
         if groups and groups[-1][1] == text and DAYS.index(groups[-1][0][-1]) == DAYS.index(day) - 1:
             groups[-1][0].append(day)
         else:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from knowledge.content import DAYS, Contact
-from knowledge.hours import LONDON, describe_hours, is_open
+from knowledge.hours import LONDON, clock, describe_hours, is_open, span_times
 
 from .kinds import EMERGENCY, Kind, Service, ServiceUse, Taxonomy, default_kinds
 
@@ -89,17 +89,6 @@ def _digits(phone: str) -> str:
     return re.sub(r"[^\d+]", "", phone)
 
 
-def _clock(time: dt.time) -> str:
-    hour = time.hour % 12 or 12
-    suffix = "am" if time.hour < 12 else "pm"
-    return f"{hour}{suffix}" if time.minute == 0 else f"{hour}:{time.minute:02d}{suffix}"
-
-
-def _span(text: str) -> Tuple[dt.time, dt.time]:
-    start, end = text.split("-")
-    return dt.time.fromisoformat(start), (dt.time(23, 59) if end == "24:00" else dt.time.fromisoformat(end))
-
-
 def _local(now: Optional[dt.datetime]) -> dt.datetime:
     now = now or dt.datetime.now(dt.timezone.utc)
     if now.tzinfo is None:
@@ -116,7 +105,7 @@ def closes_at(contact: Contact, now: Optional[dt.datetime] = None) -> str:
     if not span:
         return ""
     end = span.split("-")[1]
-    return "midnight" if end == "24:00" else _clock(_span(span)[1])
+    return "midnight" if end == "24:00" else clock(span_times(span)[1])
 
 
 def next_opening(contact: Contact, now: Optional[dt.datetime] = None) -> str:
@@ -128,14 +117,14 @@ def next_opening(contact: Contact, now: Optional[dt.datetime] = None) -> str:
         span = hours.get(DAYS[day])
         if not span:
             continue
-        start, _ = _span(span)
+        start, _ = span_times(span)
         if offset == 0 and local.time() >= start:
             continue
         if offset == 0:
-            return f"today from {_clock(start)}"
+            return f"today from {clock(start)}"
         if offset == 1:
-            return f"tomorrow from {_clock(start)}"
-        return f"on {(local + dt.timedelta(days=offset)).strftime('%A')} from {_clock(start)}"
+            return f"tomorrow from {clock(start)}"
+        return f"on {(local + dt.timedelta(days=offset)).strftime('%A')} from {clock(start)}"
     return ""
 
 
