@@ -12,8 +12,8 @@ from actions.advocacy import asks_how_to_reach_the_advocate, say_how_to_reach_th
 from actions.common import council_label, knowledge_base, latest_text
 from actions.concern import say_concern
 from actions.offer import (
-    DETAILS, QUESTION_INTENTS, answer, candidate_topics, card_pointed_at, last_shown, more_answers, question_event,
-    say_detail,
+    DETAILS, QUESTION_INTENTS, age_fit, answer, candidate_topics, card_pointed_at, last_shown, more_answers, question_event,
+    say_detail, team_line,
 )
 from knowledge.followup import read_follow_up
 
@@ -63,7 +63,12 @@ class ActionFollowUp(Action):
             dispatcher.utter_message(text=f"In {council_label(other)}:")
             return answer(dispatcher, tracker, question, intent, topics, council=other)
         if asked.age is not None:
-            dispatcher.utter_message(text=f"At {asked.age}:")
+            shown = last_shown(tracker)
+            fit = age_fit(shown, asked.age) if shown is not None else None
+            if fit is not None and shown.applies_at(asked.age):
+                dispatcher.utter_message(text=f"{fit} {team_line(tracker.get_slot('council'))}")
+                return []
+            dispatcher.utter_message(text=fit or f"At {asked.age}:")
             return answer(dispatcher, tracker, question, intent, topics, age=asked.age)
         entry = last_shown(tracker)
         if entry and asked.wants in DETAILS:

@@ -246,6 +246,16 @@ def detail(entry: Entitlement, wants: str) -> str:
     return f"How to get it: {entry.how_to_get}"
 
 
+def age_fit(entry: Entitlement, age: int) -> Optional[str]:
+    """Whether the card just shown is for someone of `age` ("and if im 22?"), said plainly, or
+    None when it is for every age (the trial: "At 22:" and the same card again said nothing)."""
+    if not entry.depends_on_age:
+        return None
+    if entry.applies_at(age):
+        return f"At {age}: yes, \"{entry.title}\" is still for you. Who: {who_can_get(entry)}."
+    return f"At {age}: \"{entry.title}\" is not for you any more. Who: {who_can_get(entry)}."
+
+
 def say_detail(dispatcher: CollectingDispatcher, tracker: Tracker, entry: Entitlement, wants: str) -> None:
     """The detail asked of the card, and who to ask for the rest."""
     dispatcher.utter_message(text=detail(entry, wants) + f" {team_line(tracker.get_slot('council'))}")

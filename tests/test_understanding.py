@@ -87,6 +87,16 @@ def test_and_if_im_a_different_age_re_answers_for_that_age(bot):
     assert bot.slot(sender, "age") is None  # a question about an age is not the user's age
 
 
+@pytest.mark.parametrize("question, said", [
+    ("do i pay council tax", 'At 22: yes, "No council tax until you\'re 25" is still for you'),
+    ("do i still get birthday money", "is not for you any more. Who: under 21"),
+])
+def test_and_if_im_22_says_whether_the_card_just_shown_is_for_that_age(bot, question, said):
+    sender = new_sender()
+    bot.say(sender, question, council="walsall")
+    assert said in texts(bot.say(sender, "and if im 22"))
+
+
 def test_an_age_question_is_answered_with_its_limits_not_with_how_old_are_you(bot):
     sender = new_sender()
     messages = bot.say(sender, "up to what age do i get a personal adviser", council="cambridgeshire")
