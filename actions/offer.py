@@ -647,7 +647,7 @@ def partly_matched(text: str, hit: Hit) -> bool:
     if hit.score >= PARTIAL_SCORE:
         return False
     shared, share = knowledge_base().index().coverage(text, hit.entitlement)
-    return shared < 2 and share < PARTIAL_COVERAGE
+    return shared < 2 and share <= PARTIAL_COVERAGE
 
 
 def raw_score(everything: Sequence[Hit], hit: Hit) -> float:

@@ -290,6 +290,12 @@ def test_a_question_about_the_card_just_shown_gets_what_it_did_not_say(bot):
     assert reply.startswith("About") and "How to get it:" in reply and card not in reply
 
 
+def test_an_entry_meeting_a_two_word_question_on_one_word_is_called_the_closest(bot):
+    """Nottingham's offer has no gym: "free" alone met free dental treatment, shown as the answer."""
+    reply = texts(bot.say(new_sender(), "is the gym free", council="nottingham"))
+    assert "couldn't find that exactly" in reply, reply[:200]
+
+
 def test_did_that_help_is_asked_now_and_then_not_after_every_answer(bot):
     sender = new_sender()
     asked = ["Did that help?" in texts(bot.say(sender, question, council="walsall")) for question in (
