@@ -264,17 +264,24 @@ def _tracker(*turns, crisis=None):
 _HOMELESS_ALERT = {"kind": "homeless_tonight", "source": "rule", "pattern": "nowhere_to_sleep", "level": "alert"}
 
 
+def _after_the_homeless_alert(message):
+    """The layer's reading of `message` sent 40 s after a homeless-tonight alert."""
+    from bot.nlu.crisis_layer import CrisisLayer
+
+    tracker = _tracker(("he kicked me out and ive got nowhere to sleep tonight", "crisis", time.time() - 40), crisis=_HOMELESS_ALERT)
+    CrisisLayer().process([message], tracker)
+    return message
+
+
 @pytest.mark.parametrize("text, intent", [
     ("im at the bus station", "ask_education"),
     ("its raining and my phone is on 10 percent", "nlu_fallback"),
     ("what do i do now", "ask_housing"),
 ])
 def test_the_message_after_a_crisis_reply_stays_with_that_crisis(text, intent):
-    from bot.nlu.crisis_layer import CONTINUATION, CrisisLayer
+    from bot.nlu.crisis_layer import CONTINUATION
 
-    message = _layer_message(text, intent)
-    tracker = _tracker(("he kicked me out and ive got nowhere to sleep tonight", "crisis", time.time() - 40), crisis=_HOMELESS_ALERT)
-    CrisisLayer().process([message], tracker)
+    message = _after_the_homeless_alert(_layer_message(text, intent))
     assert message.get("intent")["name"] == "crisis"
     assert message.get("crisis")["kind"] == "homeless_tonight" and message.get("crisis")["source"] == CONTINUATION
 
@@ -286,23 +293,15 @@ def test_the_message_after_a_crisis_reply_stays_with_that_crisis(text, intent):
     ("can i still get the setting up home grant when i get a flat?", "ask_money"),
 ])
 def test_expected_replies_and_new_questions_after_a_crisis_reply_keep_their_own_reading(text, intent):
-    from bot.nlu.crisis_layer import CrisisLayer
-
-    message = _layer_message(text, intent)
-    tracker = _tracker(("he kicked me out and ive got nowhere to sleep tonight", "crisis", time.time() - 40), crisis=_HOMELESS_ALERT)
-    CrisisLayer().process([message], tracker)
+    message = _after_the_homeless_alert(_layer_message(text, intent))
     assert message.get("intent")["name"] == intent and message.get("crisis") is None
 
 
 def test_an_unsure_reading_as_an_expected_reply_still_stays_with_the_crisis():
     """"i dont want to make a fuss" read as `stop` at 0.09 is not a stop: it stays with the crisis."""
-    from bot.nlu.crisis_layer import CrisisLayer
-
     message = _layer_message("i dont want to make a fuss", "stop")
     message.set("intent", {"name": "stop", "confidence": 0.09}, add_to_output=True)
-    tracker = _tracker(("he kicked me out and ive got nowhere to sleep tonight", "crisis", time.time() - 40), crisis=_HOMELESS_ALERT)
-    CrisisLayer().process([message], tracker)
-    assert message.get("intent")["name"] == "crisis"
+    assert _after_the_homeless_alert(message).get("intent")["name"] == "crisis"
 
 
 def test_only_one_message_is_carried_over_and_never_an_old_one():

@@ -51,17 +51,27 @@ SPECIFIC_WORDS = 8  # shorter ("what is staying put", "i want to die") anyone wr
 SAME_SHARE = 0.7
 
 
-def _training_texts():
-    """(where, text) for everything the models and the retrieval learn from."""
+def nlu_texts():
+    """(file name, text) for every NLU training example."""
     for path in sorted((ROOT / "data" / "nlu").rglob("*.yml")):
         for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
             for line in str(item.get("examples") or "").splitlines():
                 if line.strip().startswith("- "):
                     yield path.name, line.strip()[2:]
+
+
+def safety_texts():
+    """(where, text) for every crisis classifier example, crisis and not."""
     examples = yaml.safe_load((ROOT / "data" / "safety" / "examples.yml").read_text(encoding="utf-8"))
     for kind, texts in examples["crisis"].items():
         yield from ((f"examples.yml crisis.{kind}", text) for text in texts)
     yield from (("examples.yml not_crisis", text) for text in examples["not_crisis"])
+
+
+def _training_texts():
+    """(where, text) for everything the models and the retrieval learn from."""
+    yield from nlu_texts()
+    yield from safety_texts()
     for path in sorted((ROOT / "knowledge" / "offers").glob("*.yml")):
         for entry in yaml.safe_load(path.read_text(encoding="utf-8"))["entitlements"]:
             yield from ((path.name, question) for question in entry.get("questions") or [])

@@ -22,6 +22,7 @@ from knowledge.languages.replies import (
 )
 from knowledge.safety.kinds import default_kinds
 from tests.conftest import ROOT, SHARED
+from tests.test_data_validate import nlu_texts, safety_texts
 
 # Real sentences as young people might write them: a greeting and a question in each language.
 SENTENCES = {
@@ -77,15 +78,8 @@ def english_messages():
     paths += [SHARED / "eval" / "outside-sample.yml"] if (SHARED / "eval" / "outside-sample.yml").exists() else []
     for path in paths:
         yield from ((path.name, text) for text in _texts(yaml.safe_load(path.read_text(encoding="utf-8"))))
-    for path in sorted((ROOT / "data" / "nlu").rglob("*.yml")):
-        for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
-            for line in str(item.get("examples") or "").splitlines():
-                if line.strip().startswith("- "):
-                    yield path.name, line.strip()[2:]
-    examples = yaml.safe_load((ROOT / "data" / "safety" / "examples.yml").read_text(encoding="utf-8"))
-    for texts in examples["crisis"].values():
-        yield from (("examples.yml", text) for text in texts)
-    yield from (("examples.yml", text) for text in examples["not_crisis"])
+    yield from nlu_texts()
+    yield from safety_texts()
 
 
 def test_english_messages_are_never_read_as_another_language():
